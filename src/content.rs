@@ -1,0 +1,409 @@
+//! Stage 1: content/ -> [`Page`]s. Discovery (walkdir), front-matter split, built-in and kind fields.
+//!
+//! Pure functions on text ([`split_front_matter`], [`Page::parse`]) sit beside the thin I/O wrapper
+//! [`discover`], so every rule here is testable without a disk.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::config::SiteConfig;
+use crate::diagnostics::{Diagnostic, Source};
+use crate::schema::{builtin_fields, Validator, Value};
+
+/// Files found under content/.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Markdown files, relative to content/, sorted.
+    pub pages: Vec<PathBuf>,
+    /// Other files (images...), relative to content/, sorted: copied beside the pages.
+    pub assets: Vec<PathBuf>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Walk content/ and sort what is there into pages and assets. Hidden files and folders are skipped;
+/// symlinks are followed, and a symlink loop is reported, not followed forever.
+pub fn discover(content_dir: &Path, shown_prefix: &Path) -> Discovered {
+    let mut found = Discovered::default();
+    if !content_dir.is_dir() {
+        return found;
+    }
+    let walker = walkdir::WalkDir::new(content_dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let Ok(rel) = e.path().strip_prefix(content_dir) else {
+                    continue;
+                };
+                let is_md = rel
+                    .extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("md"));
+                if is_md {
+                    found.pages.push(rel.to_path_buf());
+                } else {
+                    found.assets.push(rel.to_path_buf());
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map(|p| shown_prefix.join(p.strip_prefix(content_dir).unwrap_or(p)));
+                let (code, msg, help) = if err.loop_ancestor().is_some() {
+                    (
+                        "symlink-loop",
+                        "a symbolic link here points back to a folder that contains it".to_string(),
+                        "remove the link or point it outside content/",
+                    )
+                } else {
+                    (
+                        "io",
+                        format!(
+                            "cannot read: {}",
+                            err.io_error()
+                                .map_or_else(|| err.to_string(), |e| e.to_string())
+                        ),
+                        "check the file's permissions",
+                    )
+                };
+                let mut d = Diagnostic::error(code, msg).with_help(help);
+                if let Some(p) = path {
+                    d = d.in_file(p);
+                }
+                found.diags.push(d);
+            }
+        }
+    }
+    found
+}
+
+/// Where the front matter and the body sit in a file.
+#[derive(Debug, PartialEq)]
+pub struct Split {
+    /// The YAML between the `---` lines, if any.
+    pub yaml: Option<Range<usize>>,
+    pub body: Range<usize>,
+}
+
+/// Split `---` front matter from the body. A BOM is skipped; CRLF line endings work. A front matter
+/// that is opened but never closed is an error (returned as the range of the opening line).
+pub fn split_front_matter(text: &str) -> Result<Split, Range<usize>> {
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let rest = &text[start..];
+    let first_line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    if rest[..first_line_end].trim_end() != "---" {
+        return Ok(Split {
+            yaml: None,
+            body: start..text.len(),
+        });
+    }
+    let yaml_start = start + first_line_end;
+    let mut pos = yaml_start;
+    while pos < text.len() {
+        let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
+        let line = text[pos..line_end].trim_end();
+        if line == "---" || line == "..." {
+            return Ok(Split {
+                yaml: Some(yaml_start..pos),
+                body: line_end..text.len(),
+            });
+        }
+        pos = line_end;
+    }
+    Err(start..start + 3)
+}
+
+/// Turn a name into a URL segment: lowercase, letters and digits kept (any script), everything else
+/// folded into single `-`.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut dash = false;
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.extend(c.to_lowercase());
+        } else if c == '_' && out.is_empty() {
+            // keep leading underscores out of slugs
+        } else {
+            dash = true;
+        }
+    }
+    out
+}
+
+/// A page after its front matter is parsed and checked, before its Markdown is rendered.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub source: Source,
+    /// Path under content/ with `/` separators, e.g. `tools/doudian.md`.
+    pub rel_path: String,
+    /// `_index.md` or `index.md`: the page of its folder (a section).
+    pub is_section: bool,
+    /// The folder's path under content/ (`tools`, `` for the root), slugified.
+    pub section: String,
+    pub slug: String,
+    /// The page's kind, from `kind:` or its folder.
+    pub kind: Option<String>,
+    /// Unique id: `kind/slug` for typed pages, else the URL path without slashes at the ends.
+    pub id: String,
+    /// URL path under the base, e.g. `tools/doudian/` (`` for the home page).
+    pub url: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub date: Option<String>,
+    pub updated: Option<String>,
+    pub tags: Vec<String>,
+    pub weight: Option<i64>,
+    pub draft: bool,
+    pub aliases: Vec<String>,
+    pub template: Option<String>,
+    /// The kind's fields (typed), or any extra fields of an untyped page.
+    pub fields: IndexMap<String, Value>,
+    /// The Markdown body's range in the source.
+    pub body: Range<usize>,
+}
+
+impl Page {
+    /// Parse one file. `rel` is its path under content/; `source.path` is what errors show.
+    ///
+    /// The page comes back even when its front matter has problems (with the bad fields left out), so
+    /// that one typo does not also break every link to the page.
+    pub fn parse(config: &SiteConfig, rel: &Path, source: Source) -> (Page, Vec<Diagnostic>) {
+        let text = source.text.clone();
+        let mut diags = Vec::new();
+        let split = match split_front_matter(&text) {
+            Ok(s) => s,
+            Err(r) => {
+                diags.push(
+                    Diagnostic::error(
+                        "front-matter-unclosed",
+                        "front matter is opened with `---` but never closed",
+                    )
+                    .at(&source, r)
+                    .with_help("add a line with just `---` after the last front-matter field"),
+                );
+                Split {
+                    yaml: None,
+                    body: 0..0,
+                }
+            }
+        };
+        let rel_str = rel.to_string_lossy().replace('\\', "/");
+        let stem = rel
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_section = stem == "_index" || stem == "index";
+        let folder: Vec<String> = rel
+            .parent()
+            .map(|p| {
+                p.iter()
+                    .map(|c| slugify(&c.to_string_lossy()))
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let section = folder.join("/");
+
+        let mut map = serde_yaml::Mapping::new();
+        let (yaml_text, offset) = match &split.yaml {
+            Some(r) => (&text[r.clone()], r.start),
+            None => ("", 0),
+        };
+        if !yaml_text.trim().is_empty() {
+            match serde_yaml::from_str::<serde_yaml::Value>(yaml_text) {
+                Ok(serde_yaml::Value::Mapping(m)) => map = m,
+                Ok(serde_yaml::Value::Null) => {}
+                Ok(other) => diags.push(
+                    Diagnostic::error(
+                        "front-matter",
+                        format!(
+                            "front matter must be a mapping of `key: value` lines, found {}",
+                            kind_of(&other)
+                        ),
+                    )
+                    .at(
+                        &source,
+                        offset..offset + yaml_text.find('\n').unwrap_or(yaml_text.len()),
+                    )
+                    .with_help("write fields as `title: My page`, one per line"),
+                ),
+                Err(e) => diags.push(crate::yaml::error_diagnostic(
+                    &e,
+                    &source,
+                    offset,
+                    "front matter",
+                )),
+            }
+        }
+        let mut v = Validator::new(&source, offset, yaml_text);
+        let builtin = v.fields(builtin_fields(), &map, &[], None, &|k| {
+            !builtin_fields().contains_key(k)
+        });
+        let get = |k: &str| builtin.get(k).and_then(Value::as_str).map(str::to_string);
+        let strings = |k: &str| match builtin.get(k) {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+
+        // The kind: explicit, else from the folder.
+        let kind = match get("kind") {
+            Some(k) if config.kinds.contains_key(&k) => Some(k),
+            Some(k) => {
+                let names: Vec<&str> = config.kinds.keys().map(String::as_str).collect();
+                let help = match crate::suggest::closest(&k, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if names.is_empty() => {
+                        "declare kinds in site.yaml under `kinds:`".to_string()
+                    }
+                    None => format!("declared kinds: {}", names.join(", ")),
+                };
+                let span = crate::yaml::locate(yaml_text, &["kind"]);
+                v.diags.push(
+                    Diagnostic::error("unknown-kind", format!("unknown kind `{k}`"))
+                        .at(&source, offset + span.start..offset + span.end)
+                        .with_help(help),
+                );
+                None
+            }
+            None if is_section => None,
+            None => kind_for_folder(config, &section),
+        };
+
+        let schema = kind
+            .as_deref()
+            .and_then(|k| config.kinds.get(k))
+            .filter(|k| !k.fields.is_empty());
+        let fields = match (&kind, schema) {
+            (Some(k), Some(kc)) => v.fields(&kc.fields, &map, &[], Some(k), &|key| {
+                builtin_fields().contains_key(key)
+            }),
+            _ => v.fields(&IndexMap::new(), &map, &[], None, &|key| {
+                builtin_fields().contains_key(key)
+            }),
+        };
+        diags.append(&mut v.diags);
+
+        let slug = match get("slug") {
+            Some(s) => slugify(&s),
+            None if is_section => folder.last().cloned().unwrap_or_default(),
+            None => slugify(&stem),
+        };
+        let url = match (is_section, section.is_empty()) {
+            (true, true) => String::new(),
+            (true, false) => format!("{section}/"),
+            (false, true) => format!("{slug}/"),
+            (false, false) => format!("{section}/{slug}/"),
+        };
+        let id = match &kind {
+            Some(k) if !is_section => format!("{k}/{slug}"),
+            _ if url.is_empty() => "index".to_string(),
+            _ => url.trim_end_matches('/').to_string(),
+        };
+        let page = Page {
+            rel_path: rel_str,
+            is_section,
+            section,
+            slug,
+            kind,
+            id,
+            url,
+            title: get("title"),
+            description: get("description"),
+            date: get("date"),
+            updated: get("updated"),
+            tags: strings("tags"),
+            weight: builtin.get("weight").and_then(|w| {
+                if let Value::Int(i) = w {
+                    Some(*i)
+                } else {
+                    None
+                }
+            }),
+            draft: matches!(builtin.get("draft"), Some(Value::Bool(true))),
+            aliases: strings("aliases"),
+            template: get("template"),
+            fields,
+            body: split.body,
+            source,
+        };
+        (page, diags)
+    }
+
+    /// The Markdown body.
+    pub fn body_text(&self) -> &str {
+        &self.source.text[self.body.clone()]
+    }
+}
+
+fn kind_of(v: &serde_yaml::Value) -> &'static str {
+    match v {
+        serde_yaml::Value::Sequence(_) => "a list",
+        serde_yaml::Value::String(_) => "plain text",
+        _ => "a single value",
+    }
+}
+
+/// The kind whose folder contains `section` (the longest match wins for nested folders).
+pub fn kind_for_folder(config: &SiteConfig, section: &str) -> Option<String> {
+    config
+        .kinds
+        .iter()
+        .filter(|(_, k)| {
+            let f = k.folder.trim_matches('/');
+            section == f || section.starts_with(&format!("{f}/"))
+        })
+        .max_by_key(|(_, k)| k.folder.len())
+        .map(|(name, _)| name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_variants() {
+        assert_eq!(
+            split_front_matter("# hi\n"),
+            Ok(Split {
+                yaml: None,
+                body: 0..5
+            })
+        );
+        let t = "---\ntitle: A\n---\nbody";
+        let s = split_front_matter(t).unwrap();
+        assert_eq!(&t[s.yaml.unwrap()], "title: A\n");
+        assert_eq!(&t[s.body], "body");
+        let crlf = "\u{feff}---\r\ntitle: A\r\n---\r\nbody";
+        let s = split_front_matter(crlf).unwrap();
+        assert_eq!(&crlf[s.yaml.unwrap()], "title: A\r\n");
+        assert!(split_front_matter("---\ntitle: A\n").is_err());
+        assert_eq!(
+            split_front_matter("---\n---\n"),
+            Ok(Split {
+                yaml: Some(4..4),
+                body: 8..8
+            })
+        );
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Doudian After-sales"), "doudian-after-sales");
+        assert_eq!(slugify("  What's new?  "), "what-s-new");
+        assert_eq!(slugify("巨量千川 Qianchuan"), "巨量千川-qianchuan");
+        assert_eq!(slugify("My File_Name"), "my-file-name");
+    }
+}

@@ -1,0 +1,35 @@
+//! fieldbook: a static site generator for playbooks and knowledge bases.
+//!
+//! A folder of typed Markdown (YAML front matter checked against kinds declared in `site.yaml`) becomes
+//! a cross-linked static site. The stages, in the order data flows through them:
+//!
+//! 1. [`config`]: `site.yaml` -> [`config::SiteConfig`]
+//! 2. [`content`] and [`schema`]: files -> [`content::Page`]s with typed fields
+//! 3. [`markdown`]: each page's body -> HTML, headings, links, plain text (parallel)
+//! 4. [`graph`]: links resolved, backlinks, edges
+//! 5. [`views`]: template data (pages, kind indexes, tags, matrices, learning paths)
+//! 6. [`render`]: tera templates (theme + site overrides)
+//! 7. [`output`]: atomic write of the whole site
+//!
+//! [`build`] runs them in sequence. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
+//! all of a run's problems are reported together.
+
+// Diagnostics are the error type of every stage; they travel only on the failure path, so their size
+// (a message, a span and a hint) costs nothing where speed matters.
+#![allow(clippy::result_large_err)]
+
+pub mod build;
+pub mod config;
+pub mod content;
+pub mod diagnostics;
+pub mod graph;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod schema;
+pub mod suggest;
+pub mod views;
+pub mod yaml;
+
+pub use build::{build, check, BuildOptions, BuildReport};
+pub use diagnostics::Diagnostic;

@@ -1,0 +1,179 @@
+//! The `fieldbook` command: parse arguments, call the library, print diagnostics, set the exit code
+//! (0 ok, 1 problems in the site, 2 usage or I/O).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use fieldbook::diagnostics::{render_json, render_terminal};
+use fieldbook::{BuildOptions, Diagnostic};
+
+#[derive(Parser)]
+#[command(
+    name = "fieldbook",
+    version,
+    about = "Build typed Markdown into a searchable, cross-linked static site."
+)]
+struct Cli {
+    /// The site's folder (the one with site.yaml).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into a folder (public/ by default), replacing it only if the build succeeds.
+    Build {
+        /// Output folder.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Serve the site under this path or URL instead of site.yaml's base_url (e.g. /kb/).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Include pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Check everything a build checks (fields, references, links, anchors, templates); write nothing.
+    Check {
+        /// How to print problems.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Include pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    match cli.command {
+        Command::Build {
+            output,
+            base_url,
+            drafts,
+        } => {
+            let opts = BuildOptions {
+                root: cli.root.clone(),
+                output,
+                base_url,
+                drafts,
+            };
+            let spinner = (!cli.quiet && std::io::stderr().is_terminal()).then(progress);
+            let result = fieldbook::build(&opts);
+            if let Some(stop) = spinner {
+                stop.store(true, Ordering::Relaxed);
+                eprint!("\r\x1b[2K");
+            }
+            match result {
+                Ok(report) => {
+                    if !report.warnings.is_empty() {
+                        eprint!("{}", render_terminal(&report.warnings, color));
+                    }
+                    if !cli.quiet {
+                        println!(
+                            "Built {} pages in {} ms",
+                            report.pages,
+                            report.elapsed.as_millis()
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(diags) => fail(&diags, color),
+            }
+        }
+        Command::Check { format, drafts } => {
+            let opts = BuildOptions {
+                root: cli.root.clone(),
+                drafts,
+                ..Default::default()
+            };
+            let result = fieldbook::check(&opts);
+            let (diags, code) = match &result {
+                Ok(site) => (site.warnings.clone(), ExitCode::SUCCESS),
+                Err(d) => (d.clone(), exit_code(d)),
+            };
+            if format == Format::Json {
+                println!("{}", render_json(&diags));
+            } else {
+                eprint!("{}", render_terminal(&diags, color));
+                match &result {
+                    Ok(site) if !cli.quiet => {
+                        println!("Checked {} pages: no problems", site.pages.len())
+                    }
+                    Ok(_) => {}
+                    Err(d) => eprintln!("{}", summary(d)),
+                }
+            }
+            code
+        }
+    }
+}
+
+fn summary(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if warnings > 0 {
+        format!(
+            "{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
+    } else {
+        plural(errors, "error")
+    }
+}
+
+fn exit_code(diags: &[Diagnostic]) -> ExitCode {
+    let setup = ["io", "output-refused", "no-config"];
+    if diags
+        .iter()
+        .filter(|d| d.is_error())
+        .all(|d| setup.contains(&d.code))
+    {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn fail(diags: &[Diagnostic], color: bool) -> ExitCode {
+    eprint!("{}", render_terminal(diags, color));
+    eprintln!("{}; nothing was written", summary(diags));
+    exit_code(diags)
+}
+
+/// Show a spinner on the terminal once a build has taken more than a second.
+fn progress() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        let frames = ['|', '/', '-', '\\'];
+        let mut n = 0;
+        while !flag.load(Ordering::Relaxed) {
+            eprint!("\r{} building…", frames[n % frames.len()]);
+            let _ = std::io::stderr().flush();
+            n += 1;
+            std::thread::sleep(Duration::from_millis(120));
+        }
+    });
+    stop
+}

@@ -1,0 +1,769 @@
+//! Stage 3: Markdown -> HTML with pulldown-cmark, plus everything later stages need from the body.
+//!
+//! One pass over the events does all transforms: heading ids and anchors (unique per page), the table
+//! of contents, GitHub-style callouts, syntect highlighting (CSS classes), raw-HTML policy, relative URL
+//! rewriting, and plain text for search. Links to other pages (wikilinks and `.md` links) cannot be
+//! written yet, because the page graph is not built: they are left as numbered holes that
+//! [`fill_holes`] replaces once [`crate::graph`] has resolved them. That keeps this stage a pure
+//! function of one page, run in parallel.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use pulldown_cmark::{
+    BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag,
+    TagEnd,
+};
+use serde::Serialize;
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+use crate::content::slugify;
+
+/// What the Markdown stage needs to know beyond the text.
+#[derive(Debug, Clone, Copy)]
+pub struct MarkdownOptions<'a> {
+    pub raw_html: bool,
+    pub highlight: bool,
+    /// Take a leading `# H1` as the page title (pages with no `title:`).
+    pub take_title: bool,
+    /// The site's base path (`/` or `/kb/`), for root-relative links and images.
+    pub base_path: &'a str,
+    /// The page's folder under content/ (`tools`), for relative asset links.
+    pub folder: &'a str,
+}
+
+/// One heading of a page.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+/// What kind of link a hole stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkKind {
+    /// `[[target]]` or `[[target|label]]`.
+    Wiki { has_label: bool },
+    /// `[text](other.md)`: the target is a path relative to the page's folder.
+    Markdown,
+    /// `[text](#anchor)`: a heading of this page.
+    SelfAnchor,
+}
+
+/// A link to another page found in the body, to be resolved by the graph stage.
+#[derive(Debug, Clone)]
+pub struct PageLink {
+    pub kind: LinkKind,
+    pub target: String,
+    pub fragment: Option<String>,
+    /// Byte range of the link in the body.
+    pub span: Range<usize>,
+}
+
+/// A page's rendered body.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// HTML with holes for page links (see [`fill_holes`]).
+    pub html: String,
+    pub headings: Vec<Heading>,
+    pub links: Vec<PageLink>,
+    /// Relative files the body points at (images, downloads), as paths under content/.
+    pub assets: Vec<(String, Range<usize>)>,
+    /// Title from a leading H1, when asked for.
+    pub title: Option<String>,
+    /// Plain text, split by section: (heading id or "" for the intro, text).
+    pub sections: Vec<(String, String)>,
+    /// The first paragraph as plain text.
+    pub summary: String,
+    pub words: usize,
+}
+
+const HOLE_OPEN: char = '\u{FDD0}';
+const HOLE_CLOSE: char = '\u{FDD1}';
+
+fn hole(out: &mut String, which: char, i: usize) {
+    let _ = write!(out, "{HOLE_OPEN}{which}{i}{HOLE_CLOSE}");
+}
+
+/// The syntax set, loaded once per process and only when a page has fenced code.
+pub fn syntax_set() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM
+        | Options::ENABLE_WIKILINKS
+}
+
+fn is_external(url: &str) -> bool {
+    url.starts_with("//")
+        || url.find(':').is_some_and(|i| {
+            let scheme = &url[..i];
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && !url[..i].contains('/')
+        })
+}
+
+/// Join a relative path onto a folder, resolving `.` and `..`. `None` if it climbs out of the root.
+pub fn join_path(folder: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if rel.starts_with('/') {
+        Vec::new()
+    } else {
+        folder.split('/').filter(|s| !s.is_empty()).collect()
+    };
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let _ = pulldown_cmark_escape::escape_html(&mut out, s);
+    out
+}
+
+fn escape_attr(s: &str) -> String {
+    escape_html(s)
+}
+
+/// Render one page's Markdown body.
+pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
+    let mut r = Rendered::default();
+    let mut events: Vec<Event> = Vec::new();
+    let mut used_ids: HashMap<String, usize> = HashMap::new();
+    let mut section_text = String::new();
+    let mut section_id = String::new();
+    let mut in_first_para = None::<bool>;
+    let mut callouts: Vec<bool> = Vec::new();
+    let mut parser = Parser::new_ext(body, options())
+        .into_offset_iter()
+        .peekable();
+    let mut seen_block = false;
+
+    while let Some((event, range)) = parser.next() {
+        match event {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                // Buffer the heading's inline events to learn its text first.
+                let mut inner = Vec::new();
+                let mut text = String::new();
+                for (e, _) in parser.by_ref() {
+                    match &e {
+                        Event::End(TagEnd::Heading(_)) => break,
+                        Event::Text(t) | Event::Code(t) => text.push_str(t),
+                        _ => {}
+                    }
+                    inner.push(e);
+                }
+                let text = text.trim().to_string();
+                if opts.take_title && !seen_block && level == HeadingLevel::H1 && r.title.is_none()
+                {
+                    r.title = Some(text);
+                    seen_block = true;
+                    continue;
+                }
+                seen_block = true;
+                let base = id.map(|i| i.to_string()).unwrap_or_else(|| {
+                    let s = slugify(&text);
+                    if s.is_empty() {
+                        "section".into()
+                    } else {
+                        s
+                    }
+                });
+                let id = unique_id(&mut used_ids, base);
+                flush_section(&mut r, &mut section_id, &mut section_text);
+                section_id = id.clone();
+                section_text.push_str(&text);
+                section_text.push('\n');
+                let lvl = level as u8;
+                let mut open = format!("<h{lvl} id=\"{}\"", escape_attr(&id));
+                let class_list: Vec<String> = classes.iter().map(|c| escape_attr(c)).collect();
+                if !class_list.is_empty() {
+                    let _ = write!(open, " class=\"{}\"", class_list.join(" "));
+                }
+                for (k, v) in &attrs {
+                    let _ = write!(
+                        open,
+                        " {}=\"{}\"",
+                        escape_attr(k),
+                        escape_attr(v.as_deref().unwrap_or(""))
+                    );
+                }
+                open.push('>');
+                events.push(Event::Html(open.into()));
+                events.extend(inner.into_iter().map(|e| raw_policy(e, opts.raw_html)));
+                events.push(Event::Html(
+                    format!("<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></h{lvl}>\n", escape_attr(&id)).into(),
+                ));
+                r.headings.push(Heading {
+                    level: lvl,
+                    id,
+                    title: text,
+                });
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                seen_block = true;
+                let mut code = String::new();
+                for (e, _) in parser.by_ref() {
+                    match e {
+                        Event::End(TagEnd::CodeBlock) => break,
+                        Event::Text(t) => code.push_str(&t),
+                        _ => {}
+                    }
+                }
+                let lang = match &kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                section_text.push_str(&code);
+                section_text.push('\n');
+                events.push(Event::Html(highlight(&code, &lang, opts.highlight).into()));
+            }
+            Event::Start(Tag::BlockQuote(Some(kind))) => {
+                seen_block = true;
+                let (class, label) = match kind {
+                    BlockQuoteKind::Note => ("note", "Note"),
+                    BlockQuoteKind::Tip => ("tip", "Tip"),
+                    BlockQuoteKind::Important => ("important", "Important"),
+                    BlockQuoteKind::Warning => ("warning", "Warning"),
+                    BlockQuoteKind::Caution => ("caution", "Caution"),
+                };
+                callouts.push(true);
+                events.push(Event::Html(format!("<aside class=\"callout callout-{class}\" role=\"note\"><p class=\"callout-title\">{label}</p>\n").into()));
+            }
+            Event::End(TagEnd::BlockQuote(Some(_))) => {
+                callouts.pop();
+                events.push(Event::Html("</aside>\n".into()));
+            }
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { has_pothole },
+                dest_url,
+                ..
+            }) => {
+                let (target, fragment) = split_fragment(&dest_url);
+                let i = r.links.len();
+                r.links.push(PageLink {
+                    kind: LinkKind::Wiki {
+                        has_label: has_pothole,
+                    },
+                    target,
+                    fragment,
+                    span: range.clone(),
+                });
+                let mut open = String::from("<a class=\"wikilink\" href=\"");
+                hole(&mut open, 'H', i);
+                open.push_str("\">");
+                events.push(Event::InlineHtml(open.into()));
+                if !has_pothole {
+                    // Label comes from the target's title; drop the raw target text.
+                    for (e, _) in parser.by_ref() {
+                        if let Event::End(TagEnd::Link) = e {
+                            break;
+                        }
+                    }
+                    let mut label = String::new();
+                    hole(&mut label, 'L', i);
+                    label.push_str("</a>");
+                    events.push(Event::InlineHtml(label.into()));
+                }
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let url: &str = &dest_url;
+                let (path, frag) = split_fragment(url);
+                if url.starts_with('#') {
+                    let i = r.links.len();
+                    r.links.push(PageLink {
+                        kind: LinkKind::SelfAnchor,
+                        target: String::new(),
+                        fragment: frag,
+                        span: range.clone(),
+                    });
+                    let _ = i;
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
+                } else if !is_external(url) && (path.ends_with(".md") || path.ends_with(".MD")) {
+                    let i = r.links.len();
+                    let target =
+                        join_path(opts.folder, &path).unwrap_or_else(|| format!("../{path}"));
+                    r.links.push(PageLink {
+                        kind: LinkKind::Markdown,
+                        target,
+                        fragment: frag,
+                        span: range.clone(),
+                    });
+                    let mut open = String::from("<a href=\"");
+                    hole(&mut open, 'H', i);
+                    open.push('"');
+                    if !title.is_empty() {
+                        let _ = write!(open, " title=\"{}\"", escape_attr(&title));
+                    }
+                    open.push('>');
+                    events.push(Event::InlineHtml(open.into()));
+                    // Inner events render as usual; the closing tag is a plain `</a>`.
+                } else {
+                    let dest = rewrite_local(url, opts, &mut r.assets, &range);
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url: dest,
+                        title,
+                        id,
+                    }));
+                }
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest = rewrite_local(&dest_url, opts, &mut r.assets, &range);
+                events.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: dest,
+                    title,
+                    id,
+                }));
+            }
+            Event::Start(Tag::Paragraph) => {
+                if in_first_para.is_none() && callouts.is_empty() {
+                    in_first_para = Some(true);
+                }
+                seen_block = true;
+                events.push(Event::Start(Tag::Paragraph));
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if in_first_para == Some(true) {
+                    in_first_para = Some(false);
+                }
+                section_text.push('\n');
+                events.push(Event::End(TagEnd::Paragraph));
+            }
+            Event::Text(ref t) | Event::Code(ref t) => {
+                section_text.push_str(t);
+                if in_first_para == Some(true) {
+                    r.summary.push_str(t);
+                }
+                events.push(event);
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                section_text.push(' ');
+                if in_first_para == Some(true) {
+                    r.summary.push(' ');
+                }
+                events.push(event);
+            }
+            Event::End(TagEnd::Item) | Event::End(TagEnd::TableCell) => {
+                section_text.push(' ');
+                events.push(event);
+            }
+            Event::Html(_) | Event::InlineHtml(_) => {
+                seen_block = seen_block || matches!(event, Event::Html(_));
+                events.push(raw_policy(event, opts.raw_html));
+            }
+            other => {
+                if matches!(other, Event::Start(_)) {
+                    seen_block = true;
+                }
+                events.push(other);
+            }
+        }
+    }
+    flush_section(&mut r, &mut section_id, &mut section_text);
+    r.words = r
+        .sections
+        .iter()
+        .map(|(_, t)| t.split_whitespace().count())
+        .sum();
+    r.summary = r.summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    r.html.reserve(body.len() * 3 / 2);
+    // Markdown links to pages close with a plain `</a>`: rewrite their End(Link) events.
+    let mut md_link_depth = Vec::new();
+    let events = events.into_iter().map(|e| match e {
+        Event::InlineHtml(ref h) if h.starts_with("<a href=\"\u{FDD0}") => {
+            md_link_depth.push(true);
+            e
+        }
+        Event::Start(Tag::Link { .. }) => {
+            md_link_depth.push(false);
+            e
+        }
+        Event::End(TagEnd::Link) => {
+            if md_link_depth.pop() == Some(true) {
+                Event::InlineHtml("</a>".into())
+            } else {
+                e
+            }
+        }
+        other => other,
+    });
+    pulldown_cmark::html::push_html(&mut r.html, events);
+    r
+}
+
+fn flush_section(r: &mut Rendered, id: &mut String, text: &mut String) {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !t.is_empty() {
+        r.sections.push((std::mem::take(id), t));
+    }
+    id.clear();
+    text.clear();
+}
+
+fn raw_policy(e: Event, raw_html: bool) -> Event {
+    if raw_html {
+        return e;
+    }
+    match e {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        other => other,
+    }
+}
+
+fn split_fragment(url: &str) -> (String, Option<String>) {
+    match url.split_once('#') {
+        Some((p, f)) => (
+            p.trim().to_string(),
+            Some(f.trim().to_string()).filter(|f| !f.is_empty()),
+        ),
+        None => (url.trim().to_string(), None),
+    }
+}
+
+fn unique_id(used: &mut HashMap<String, usize>, base: String) -> String {
+    let n = used.entry(base.clone()).or_insert(0);
+    *n += 1;
+    if *n == 1 {
+        base
+    } else {
+        let mut candidate = format!("{base}-{}", *n - 1);
+        while used.contains_key(&candidate) {
+            *used.get_mut(&base).unwrap_or(&mut 0) += 1;
+            candidate = format!("{base}-{}", used[&base] - 1);
+        }
+        used.insert(candidate.clone(), 1);
+        candidate
+    }
+}
+
+/// Root-relative URLs get the base path; relative ones (images beside the page) are made root-relative
+/// from the page's folder, since the page itself is served one folder deeper (`tools/doudian/`).
+fn rewrite_local<'a>(
+    url: &str,
+    opts: &MarkdownOptions,
+    assets: &mut Vec<(String, Range<usize>)>,
+    range: &Range<usize>,
+) -> CowStr<'a> {
+    if url.is_empty() || is_external(url) || url.starts_with('#') {
+        return CowStr::from(url.to_string());
+    }
+    let (path, frag) = match url.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (url, None),
+    };
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let joined = if path.starts_with('/') {
+        path.trim_start_matches('/').to_string()
+    } else {
+        match join_path(opts.folder, path) {
+            Some(j) => {
+                if !path.ends_with('/') && path.contains('.') {
+                    assets.push((j.clone(), range.clone()));
+                }
+                j
+            }
+            None => return CowStr::from(url.to_string()),
+        }
+    };
+    let mut out = format!("{}{}", opts.base_path, joined);
+    if path.ends_with('/') && !out.ends_with('/') {
+        out.push('/');
+    }
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = frag {
+        out.push('#');
+        out.push_str(f);
+    }
+    CowStr::from(out)
+}
+
+fn highlight(code: &str, lang: &str, enabled: bool) -> String {
+    let lang_attr = if lang.is_empty() {
+        String::new()
+    } else {
+        format!(" data-lang=\"{}\"", escape_attr(lang))
+    };
+    if enabled && !lang.is_empty() {
+        let ss = syntax_set();
+        if let Some(syntax) = ss.find_syntax_by_token(lang) {
+            let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, ss, CLASS_STYLE);
+            let ok = LinesWithEndings::from(code)
+                .all(|line| gen.parse_html_for_line_which_includes_newline(line).is_ok());
+            if ok {
+                return format!(
+                    "<pre class=\"code\"{lang_attr}><code>{}</code></pre>\n",
+                    gen.finalize()
+                );
+            }
+        }
+    }
+    let class = if lang.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"language-{}\"", escape_attr(lang))
+    };
+    format!(
+        "<pre class=\"code\"{lang_attr}><code{class}>{}</code></pre>\n",
+        escape_html(code)
+    )
+}
+
+/// The stylesheet for highlighted code: a light theme, and a dark one for `data-theme="dark"` or a
+/// dark system preference.
+pub fn highlight_css() -> String {
+    use syntect::highlighting::ThemeSet;
+    use syntect::html::css_for_theme_with_class_style;
+    let themes = ThemeSet::load_defaults();
+    let css = |name: &str| {
+        themes
+            .themes
+            .get(name)
+            .and_then(|t| css_for_theme_with_class_style(t, CLASS_STYLE).ok())
+            .unwrap_or_default()
+    };
+    let light = css("InspiredGitHub");
+    let dark = css("base16-ocean.dark");
+    let mut out = String::from("/* Generated by fieldbook from syntect themes. */\n");
+    out.push_str(&light);
+    out.push_str(&prefix_selectors(&dark, ":root[data-theme=\"dark\"] "));
+    out.push_str("@media (prefers-color-scheme: dark) {\n");
+    out.push_str(&prefix_selectors(
+        &dark,
+        ":root:not([data-theme=\"light\"]) ",
+    ));
+    out.push_str("}\n");
+    out
+}
+
+fn prefix_selectors(css: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(css.len() * 2);
+    let mut rest = css;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let selectors = rest[..open].trim();
+        // Drop comments that precede the rule.
+        let selectors = match selectors.rfind("*/") {
+            Some(i) => selectors[i + 2..].trim(),
+            None => selectors,
+        };
+        let prefixed: Vec<String> = selectors
+            .split(',')
+            .map(|s| format!("{prefix}{}", s.trim()))
+            .collect();
+        out.push_str(&prefixed.join(", "));
+        out.push_str(&rest[open..=close]);
+        out.push('\n');
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+/// What a hole is filled with: the link's URL and, for wikilinks without a label, the label.
+#[derive(Debug, Clone)]
+pub struct Fill {
+    pub href: String,
+    pub label: String,
+}
+
+/// Replace the holes left by [`render`] with resolved links. `fills[i]` answers link `i`; a missing
+/// entry leaves a `#` link so that a page with a broken link still renders (for `serve`).
+pub fn fill_holes(html: &str, fills: &[Option<Fill>]) -> String {
+    if !html.contains(HOLE_OPEN) {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len() + fills.len() * 32);
+    let mut rest = html;
+    while let Some(start) = rest.find(HOLE_OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + HOLE_OPEN.len_utf8()..];
+        let Some(end) = after.find(HOLE_CLOSE) else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let token = &after[..end];
+        let which = token.chars().next();
+        let index: Option<usize> = token.get(1..).and_then(|n| n.parse().ok());
+        let fill = index.and_then(|i| fills.get(i)).and_then(Option::as_ref);
+        match (which, fill) {
+            (Some('H'), Some(f)) => out.push_str(&escape_attr(&f.href)),
+            (Some('H'), None) => out.push('#'),
+            (Some('L'), Some(f)) => out.push_str(&escape_html(&f.label)),
+            (Some('L'), None) => out.push_str("(broken link)"),
+            _ => {}
+        }
+        rest = &after[end + HOLE_CLOSE.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> MarkdownOptions<'static> {
+        MarkdownOptions {
+            raw_html: true,
+            highlight: true,
+            take_title: false,
+            base_path: "/",
+            folder: "tools",
+        }
+    }
+
+    #[test]
+    fn heading_ids_are_unique_and_anchored() {
+        let r = render("## Setup\n\n## Setup\n\n## Setup-1\n", &opts());
+        let ids: Vec<&str> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["setup", "setup-1", "setup-1-1"]);
+        assert!(
+            r.html
+                .contains("<h2 id=\"setup-1\">Setup<a class=\"anchor\" href=\"#setup-1\""),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn wikilinks_leave_holes_then_fill() {
+        let r = render(
+            "See [[doudian#after-sales]] and [[qianchuan|the ads tool]].",
+            &opts(),
+        );
+        assert_eq!(r.links.len(), 2);
+        assert_eq!(r.links[0].target, "doudian");
+        assert_eq!(r.links[0].fragment.as_deref(), Some("after-sales"));
+        let fills = vec![
+            Some(Fill {
+                href: "/tools/doudian/#after-sales".into(),
+                label: "Doudian <store>".into(),
+            }),
+            Some(Fill {
+                href: "/tools/qianchuan/".into(),
+                label: "ignored".into(),
+            }),
+        ];
+        let html = fill_holes(&r.html, &fills);
+        assert!(html.contains("<a class=\"wikilink\" href=\"/tools/doudian/#after-sales\">Doudian &lt;store&gt;</a>"), "{html}");
+        assert!(
+            html.contains("href=\"/tools/qianchuan/\">the ads tool</a>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn md_links_and_assets_are_rewritten() {
+        let o = MarkdownOptions {
+            base_path: "/kb/",
+            ..opts()
+        };
+        let r = render(
+            "[a](../roles/anchor.md#x) ![i](img/a.png) [ext](https://x.org) [abs](/tags/)",
+            &o,
+        );
+        assert_eq!(r.links[0].target, "roles/anchor.md");
+        assert!(r.html.contains("src=\"/kb/tools/img/a.png\""), "{}", r.html);
+        assert!(r.html.contains("href=\"https://x.org\""));
+        assert!(r.html.contains("href=\"/kb/tags/\""));
+        assert_eq!(r.assets[0].0, "tools/img/a.png");
+    }
+
+    #[test]
+    fn callouts_code_and_raw_html() {
+        let r = render(
+            "> [!WARNING]\n> Careful.\n\n```rust\nfn main() {}\n```\n\n```nosuchlang\n<x>\n```\n",
+            &opts(),
+        );
+        assert!(
+            r.html.contains("<aside class=\"callout callout-warning\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("hl-keyword") || r.html.contains("hl-storage"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("&lt;x&gt;"));
+        let o = MarkdownOptions {
+            raw_html: false,
+            ..opts()
+        };
+        let r = render("<script>alert(1)</script>\n", &o);
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+    }
+
+    #[test]
+    fn title_from_h1_and_summary() {
+        let o = MarkdownOptions {
+            take_title: true,
+            ..opts()
+        };
+        let r = render("# Hello *world*\n\nFirst para\nhere.\n\nSecond.", &o);
+        assert_eq!(r.title.as_deref(), Some("Hello world"));
+        assert_eq!(r.summary, "First para here.");
+        assert!(!r.html.contains("<h1"));
+    }
+
+    #[test]
+    fn paths_cannot_climb_out() {
+        assert_eq!(join_path("a/b", "../c.md").as_deref(), Some("a/c.md"));
+        assert_eq!(join_path("a", "../../etc/passwd"), None);
+    }
+}

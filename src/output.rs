@@ -1,0 +1,190 @@
+//! Stage 7: writing the site. Everything is written into a fresh folder beside the output, which is
+//! swapped in only when the whole build succeeded; so a failed or killed build leaves the previous site
+//! as it was, and a successful one leaves no stale file.
+//!
+//! The writer never deletes anything it did not make: it refuses an output folder that is the site
+//! root, content/, an ancestor of either, inside content/, or a non-empty folder without its marker file.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::Diagnostic;
+
+/// The file that marks a folder as made by fieldbook (and so safe to replace).
+pub const MARKER: &str = ".fieldbook-output";
+
+/// A build's output in progress.
+#[derive(Debug)]
+pub struct Staging {
+    /// Where the finished site goes.
+    pub target: PathBuf,
+    /// Where it is written meanwhile.
+    pub dir: PathBuf,
+}
+
+fn temp_prefix(target: &Path) -> String {
+    format!(
+        ".{}.fieldbook-",
+        target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "public".into())
+    )
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    // Canonicalize the longest existing ancestor, keep the rest as written.
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (
+            existing.file_name().map(|n| n.to_owned()),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut out = fs::canonicalize(&existing).unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        out.push(name);
+    }
+    out
+}
+
+/// Check that `output` may be written, clean what earlier builds left behind, and make the staging
+/// folder.
+pub fn prepare(root: &Path, output: &Path) -> Result<Staging, Diagnostic> {
+    let target = absolute(output);
+    let root_abs = absolute(root);
+    let content = root_abs.join("content");
+    let refuse = |why: String| {
+        Diagnostic::error(
+            "output-refused",
+            format!(
+                "refusing to write the site into {}: {why}",
+                output.display()
+            ),
+        )
+        .with_help("pass another folder with --output, e.g. --output public")
+    };
+    if target == root_abs || root_abs.starts_with(&target) {
+        return Err(refuse("it is the site's folder or contains it".into()));
+    }
+    if target == content || content.starts_with(&target) || target.starts_with(&content) {
+        return Err(refuse("it is, contains or sits inside content/".into()));
+    }
+    for special in ["templates", "static", "themes"] {
+        let dir = root_abs.join(special);
+        if target == dir || target.starts_with(&dir) {
+            return Err(refuse(format!("it is inside the site's {special}/ folder")));
+        }
+    }
+    let parent = target
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| refuse("it has no parent folder".into()))?;
+    let prefix = temp_prefix(&target);
+    // A build killed between the two renames of the swap leaves the old site under `.old`: put it back.
+    let old = parent.join(format!("{prefix}old"));
+    if !target.exists() && old.join(MARKER).is_file() {
+        let _ = fs::rename(&old, &target);
+    }
+    if target.exists() {
+        if !target.is_dir() {
+            return Err(refuse("it is a file".into()));
+        }
+        let empty = fs::read_dir(&target)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty && !target.join(MARKER).is_file() {
+            return Err(refuse(format!("it is not empty and was not made by fieldbook (no {MARKER} file); nothing was deleted")));
+        }
+    }
+    fs::create_dir_all(&parent).map_err(|e| io_error(&parent, &e))?;
+    // Leftovers of killed builds: staging folders carry the marker, so only ours are removed.
+    if let Ok(entries) = fs::read_dir(&parent) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && e.path().join(MARKER).is_file() {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = parent.join(format!("{prefix}tmp-{}", std::process::id()));
+    fs::create_dir_all(&dir).map_err(|e| io_error(&dir, &e))?;
+    fs::write(
+        dir.join(MARKER),
+        "This folder is written by fieldbook; it is replaced whole at each build.\n",
+    )
+    .map_err(|e| io_error(&dir, &e))?;
+    Ok(Staging { target, dir })
+}
+
+impl Staging {
+    /// Write one file at a path relative to the site's root (`tools/doudian/index.html`).
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| io_error(parent, &e))?;
+        }
+        fs::write(&path, bytes).map_err(|e| io_error(&path, &e))
+    }
+
+    /// Copy a file into the site.
+    pub fn copy(&self, from: &Path, rel: &str) -> Result<(), Diagnostic> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| io_error(parent, &e))?;
+        }
+        fs::copy(from, &path)
+            .map(|_| ())
+            .map_err(|e| io_error(from, &e))
+    }
+
+    /// Swap the finished site in place of the old one.
+    pub fn commit(self) -> Result<PathBuf, Diagnostic> {
+        let parent = self.dir.parent().map(Path::to_path_buf).unwrap_or_default();
+        let old = parent.join(format!("{}old", temp_prefix(&self.target)));
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(|e| io_error(&old, &e))?;
+        }
+        if self.target.exists() {
+            fs::rename(&self.target, &old).map_err(|e| io_error(&self.target, &e))?;
+        }
+        if let Err(e) = fs::rename(&self.dir, &self.target) {
+            let _ = fs::rename(&old, &self.target);
+            return Err(io_error(&self.target, &e));
+        }
+        if old.exists() {
+            let _ = fs::remove_dir_all(&old);
+        }
+        Ok(self.target.clone())
+    }
+
+    /// Throw the staging folder away (the build failed).
+    pub fn abandon(self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn io_error(path: &Path, e: &io::Error) -> Diagnostic {
+    Diagnostic::error("io", format!("cannot write {}: {e}", path.display()))
+        .with_help("check that the folder is writable and the disk is not full")
+}
+
+/// Output path of a page URL (`tools/doudian/` -> `tools/doudian/index.html`).
+pub fn page_file(url: &str) -> String {
+    format!("{url}index.html")
+}

@@ -1,0 +1,200 @@
+//! Stage 6: templates. Loads the theme's templates once (the default theme is embedded in the binary;
+//! a site may select its own under `themes/<name>/`), lets the site's `templates/` override any of them,
+//! and renders the context structs of [`crate::views`] with tera (autoescape on).
+
+use std::path::Path;
+
+use include_dir::{include_dir, Dir};
+pub use tera::Context;
+use tera::Tera;
+
+use crate::diagnostics::Diagnostic;
+
+/// The default theme, built into the binary.
+pub static DEFAULT_THEME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
+
+/// A file of a theme: its path under the theme folder and its bytes.
+pub struct ThemeFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The theme's files under `sub` (`templates` or `static`): from the site's `themes/<name>/` if it
+/// exists, else the embedded default theme.
+pub fn theme_files(root: &Path, theme: &str, sub: &str) -> Result<Vec<ThemeFile>, Diagnostic> {
+    let on_disk = root.join("themes").join(theme);
+    if on_disk.is_dir() {
+        return read_tree(&on_disk.join(sub), &format!("themes/{theme}/{sub}"));
+    }
+    if theme != "default" {
+        return Err(
+            Diagnostic::error("unknown-theme", format!("theme `{theme}` not found"))
+                .in_file("site.yaml")
+                .with_help(format!(
+                    "create themes/{theme}/ with templates/ and static/, or set `theme: default`"
+                )),
+        );
+    }
+    let mut out = Vec::new();
+    if let Some(dir) = DEFAULT_THEME.get_dir(sub) {
+        collect_embedded(dir, sub, &mut out);
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn collect_embedded(dir: &Dir<'static>, strip: &str, out: &mut Vec<ThemeFile>) {
+    for f in dir.files() {
+        let p = f.path().to_string_lossy().replace('\\', "/");
+        let rel = p
+            .strip_prefix(strip)
+            .unwrap_or(&p)
+            .trim_start_matches('/')
+            .to_string();
+        out.push(ThemeFile {
+            path: rel,
+            bytes: f.contents().to_vec(),
+        });
+    }
+    for d in dir.dirs() {
+        collect_embedded(d, strip, out);
+    }
+}
+
+/// Every file under `dir`, relative to it, sorted. A missing folder is empty.
+pub fn read_tree(dir: &Path, shown: &str) -> Result<Vec<ThemeFile>, Diagnostic> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| {
+            Diagnostic::error("io", format!("cannot read {shown}: {e}")).in_file(shown)
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.split('/').any(|c| c.starts_with('.')) {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|e| {
+            Diagnostic::error("io", format!("cannot read: {e}")).in_file(format!("{shown}/{rel}"))
+        })?;
+        out.push(ThemeFile { path: rel, bytes });
+    }
+    Ok(out)
+}
+
+/// The loaded templates.
+pub struct Templates {
+    tera: Tera,
+}
+
+impl Templates {
+    /// Load the theme's templates, then the site's `templates/` over them.
+    pub fn load(root: &Path, theme: &str) -> Result<Templates, Vec<Diagnostic>> {
+        let mut files: Vec<(String, String, String)> = Vec::new(); // (name, shown path, text)
+        let mut diags = Vec::new();
+        let theme_shown = if root.join("themes").join(theme).is_dir() {
+            format!("themes/{theme}/templates")
+        } else {
+            format!("(built-in theme `{theme}`)")
+        };
+        let mut add =
+            |list: Vec<ThemeFile>, shown: &str, files: &mut Vec<(String, String, String)>| {
+                for f in list {
+                    match String::from_utf8(f.bytes) {
+                        Ok(text) => {
+                            files.retain(|(n, _, _)| *n != f.path);
+                            files.push((f.path.clone(), format!("{shown}/{}", f.path), text));
+                        }
+                        Err(_) => diags.push(
+                            Diagnostic::error("template-encoding", "template is not valid UTF-8")
+                                .in_file(format!("{shown}/{}", f.path)),
+                        ),
+                    }
+                }
+            };
+        match theme_files(root, theme, "templates") {
+            Ok(list) => add(list, &theme_shown, &mut files),
+            Err(d) => return Err(vec![d]),
+        }
+        match read_tree(&root.join("templates"), "templates") {
+            Ok(list) => add(list, "templates", &mut files),
+            Err(d) => return Err(vec![d]),
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html", ".xml"]);
+        let shown_of = |name: &str| {
+            files
+                .iter()
+                .find(|f| f.0 == name)
+                .map(|f| f.1.clone())
+                .unwrap_or_else(|| name.to_string())
+        };
+        if let Err(e) =
+            tera.add_raw_templates(files.iter().map(|(n, _, t)| (n.as_str(), t.as_str())))
+        {
+            let name = error_template_name(&e).unwrap_or_default();
+            return Err(vec![template_error(&shown_of(&name), &e)]);
+        }
+        Ok(Templates { tera })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.tera.get_template_names().any(|n| n == name)
+    }
+
+    /// Render a template. Build the context from [`crate::views`] structs with `Context::insert`.
+    pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| template_error(&format!("templates/{name}"), &e))
+    }
+}
+
+fn error_template_name(e: &tera::Error) -> Option<String> {
+    let msg = e.to_string();
+    msg.split('\'').nth(1).map(str::to_string)
+}
+
+/// A tera error, with its whole chain of causes, as a diagnostic on the template file.
+pub fn template_error(shown: &str, e: &tera::Error) -> Diagnostic {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    // tera reports parse positions as `--> line:col`; surface them in the location.
+    let location = msg.split("--> ").nth(1).and_then(|rest| {
+        let mut it = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty());
+        Some((
+            it.next()?.parse::<usize>().ok()?,
+            it.next()?.parse::<usize>().ok()?,
+        ))
+    });
+    let shown_loc = match location {
+        Some((l, c)) => format!("{shown}:{l}:{c}"),
+        None => shown.to_string(),
+    };
+    let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+    Diagnostic::error("template", format!("template error: {msg}"))
+        .in_file(shown_loc)
+        .with_help("fix the template; variables available to templates are listed in the README")
+}

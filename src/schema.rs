@@ -1,0 +1,676 @@
+//! Stage 2: typed front matter. A kind's schema is a set of [`FieldDef`]s; [`Validator`] checks a
+//! parsed YAML mapping against one and returns typed [`Value`]s plus diagnostics pointing into the YAML.
+//!
+//! The built-in page fields (title, date, tags...) are a schema too ([`builtin_fields`]), so one
+//! validator serves both.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_yaml::Value as Yaml;
+
+use crate::diagnostics::{Diagnostic, Source};
+use crate::yaml;
+
+/// The type of a front-matter field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    /// Markdown, rendered to HTML for templates.
+    Text,
+    Int,
+    Number,
+    Bool,
+    /// `YYYY-MM-DD`, optionally followed by a time.
+    Date,
+    Url,
+    Enum,
+    List,
+    Object,
+    /// One page id, optionally restricted to a kind with `to:`.
+    Ref,
+    /// A list of page ids.
+    Refs,
+}
+
+/// One field of a kind's schema, as written in site.yaml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// Allowed values of an `enum`.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Item type of a `list`.
+    #[serde(default, deserialize_with = "de_of")]
+    pub of: Option<Box<FieldDef>>,
+    /// Target kind of a `ref`/`refs`.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Fields of an `object`.
+    #[serde(default)]
+    pub fields: IndexMap<String, FieldDef>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub default: Option<Yaml>,
+    /// One line that says what the field is for (errors, `fieldbook new`).
+    #[serde(default)]
+    pub description: String,
+    /// Index this field's text for search.
+    #[serde(default)]
+    pub searchable: bool,
+}
+
+impl FieldDef {
+    fn simple(ty: FieldType) -> Self {
+        FieldDef {
+            ty,
+            values: vec![],
+            of: None,
+            to: None,
+            fields: IndexMap::new(),
+            required: false,
+            default: None,
+            description: String::new(),
+            searchable: false,
+        }
+    }
+
+    /// Call `f` with every kind this field (or a nested one) points to.
+    pub fn check_targets(&self, f: &mut dyn FnMut(&str)) {
+        if let Some(to) = &self.to {
+            f(to);
+        }
+        if let Some(of) = &self.of {
+            of.check_targets(f);
+        }
+        for sub in self.fields.values() {
+            sub.check_targets(f);
+        }
+    }
+
+    /// The declaration makes sense on its own (an enum has values, a list an item type...).
+    pub fn check_shape(&self) -> Result<(), String> {
+        match self.ty {
+            FieldType::Enum if self.values.is_empty() => {
+                Err("an `enum` needs `values: [...]`".into())
+            }
+            FieldType::List if self.of.is_none() => {
+                Err("a `list` needs `of:` (e.g. `of: string`)".into())
+            }
+            FieldType::Object if self.fields.is_empty() => {
+                Err("an `object` needs `fields:`".into())
+            }
+            _ if self.to.is_some() && !matches!(self.ty, FieldType::Ref | FieldType::Refs) => {
+                Err("only `ref` and `refs` take `to:`".into())
+            }
+            _ => {
+                if let Some(of) = &self.of {
+                    of.check_shape()?;
+                }
+                self.fields.values().try_for_each(FieldDef::check_shape)
+            }
+        }
+    }
+
+    /// True if this field can order a sequence: `refs`, or a list of objects with a `page` ref.
+    pub fn is_sequence(&self) -> bool {
+        match self.ty {
+            FieldType::Refs => true,
+            FieldType::List => self.of.as_ref().is_some_and(|o| {
+                o.ty == FieldType::Object
+                    && o.fields.get("page").is_some_and(|p| p.ty == FieldType::Ref)
+            }),
+            _ => false,
+        }
+    }
+
+    /// A short human name of the type, e.g. `list of ref to tool`.
+    pub fn type_name(&self) -> String {
+        match self.ty {
+            FieldType::Enum => format!("one of {}", self.values.join(", ")),
+            FieldType::List => format!(
+                "list of {}",
+                self.of.as_ref().map_or("values".into(), |o| o.type_name())
+            ),
+            FieldType::Ref => format!(
+                "page id{}",
+                self.to
+                    .as_ref()
+                    .map_or(String::new(), |k| format!(" of kind `{k}`"))
+            ),
+            FieldType::Refs => format!(
+                "list of page ids{}",
+                self.to
+                    .as_ref()
+                    .map_or(String::new(), |k| format!(" of kind `{k}`"))
+            ),
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
+}
+
+/// `list` items may be written `of: string` as well as `of: { type: string }`.
+fn de_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<FieldDef>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OfDef {
+        Type(FieldType),
+        Def(Box<FieldDef>),
+    }
+    Ok(Some(match OfDef::deserialize(d)? {
+        OfDef::Type(t) => Box::new(FieldDef::simple(t)),
+        OfDef::Def(f) => f,
+    }))
+}
+
+/// The fields every page may have, whatever its kind.
+pub fn builtin_fields() -> &'static IndexMap<String, FieldDef> {
+    static FIELDS: OnceLock<IndexMap<String, FieldDef>> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let list_of_strings = FieldDef {
+            of: Some(Box::new(FieldDef::simple(FieldType::String))),
+            ..FieldDef::simple(FieldType::List)
+        };
+        [
+            ("title", FieldDef::simple(FieldType::String)),
+            ("description", FieldDef::simple(FieldType::String)),
+            ("date", FieldDef::simple(FieldType::Date)),
+            ("updated", FieldDef::simple(FieldType::Date)),
+            ("tags", list_of_strings.clone()),
+            ("weight", FieldDef::simple(FieldType::Int)),
+            ("draft", FieldDef::simple(FieldType::Bool)),
+            ("aliases", list_of_strings),
+            ("kind", FieldDef::simple(FieldType::String)),
+            ("slug", FieldDef::simple(FieldType::String)),
+            ("template", FieldDef::simple(FieldType::String)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    })
+}
+
+/// A typed front-matter value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Number(f64),
+    Bool(bool),
+    List(Vec<Value>),
+    Object(IndexMap<String, Value>),
+    /// A reference to a page, resolved by the graph stage.
+    Ref(RefValue),
+    /// A field of a kind without a schema, kept as written.
+    Raw(serde_json::Value),
+}
+
+/// An unresolved reference to a page, with where it was written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefValue {
+    pub target: String,
+    #[serde(skip)]
+    pub to: Option<String>,
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            Value::Ref(r) => Some(&r.target),
+            _ => None,
+        }
+    }
+
+    /// Every reference inside this value, in order.
+    pub fn refs(&self) -> Vec<&RefValue> {
+        let mut out = Vec::new();
+        self.collect_refs(&mut out);
+        out
+    }
+
+    fn collect_refs<'a>(&'a self, out: &mut Vec<&'a RefValue>) {
+        match self {
+            Value::Ref(r) => out.push(r),
+            Value::List(items) => items.iter().for_each(|v| v.collect_refs(out)),
+            Value::Object(m) => m.values().for_each(|v| v.collect_refs(out)),
+            _ => {}
+        }
+    }
+}
+
+/// Checks YAML mappings against schemas, collecting diagnostics that point into the source.
+pub struct Validator<'a> {
+    pub source: &'a Source,
+    /// Where the YAML starts in the source.
+    pub offset: usize,
+    /// The YAML text itself (for locating keys).
+    pub yaml: &'a str,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'a> Validator<'a> {
+    pub fn new(source: &'a Source, offset: usize, yaml: &'a str) -> Self {
+        Validator {
+            source,
+            offset,
+            yaml,
+            diags: Vec::new(),
+        }
+    }
+
+    fn span(&self, path: &[String], key: bool) -> Range<usize> {
+        let p: Vec<&str> = path.iter().map(String::as_str).collect();
+        let r = if key {
+            yaml::locate_key(self.yaml, &p)
+        } else {
+            yaml::locate(self.yaml, &p)
+        };
+        if r.is_empty() && r.start == 0 {
+            // Not found: point at the opening `---` line.
+            let start = self.offset.saturating_sub(4);
+            return start..start + 3;
+        }
+        self.offset + r.start..self.offset + r.end
+    }
+
+    fn error(
+        &mut self,
+        code: &'static str,
+        path: &[String],
+        key: bool,
+        message: String,
+        help: String,
+    ) {
+        let span = self.span(path, key);
+        self.diags.push(
+            Diagnostic::error(code, message)
+                .at(self.source, span)
+                .with_help(help),
+        );
+    }
+
+    /// Validate `map` against `defs`. Keys not in `defs` are errors when `strict`, else returned raw.
+    /// `skip` names keys handled elsewhere (the built-in fields when checking a kind's schema).
+    pub fn fields(
+        &mut self,
+        defs: &IndexMap<String, FieldDef>,
+        map: &serde_yaml::Mapping,
+        path: &[String],
+        strict: Option<&str>,
+        skip: &dyn Fn(&str) -> bool,
+    ) -> IndexMap<String, Value> {
+        let mut out = IndexMap::new();
+        for (k, v) in map {
+            let Some(key) = k.as_str() else {
+                self.error(
+                    "field-key",
+                    path,
+                    false,
+                    format!("a front-matter key must be text, found `{}`", yaml_short(k)),
+                    "write keys as plain names, e.g. `title:`".into(),
+                );
+                continue;
+            };
+            if skip(key) {
+                continue;
+            }
+            let mut p = path.to_vec();
+            p.push(key.to_string());
+            match defs.get(key) {
+                Some(def) => {
+                    if let Some(value) = self.value(def, v, &p, key) {
+                        out.insert(key.to_string(), value);
+                    }
+                }
+                None => match strict {
+                    Some(kind) => {
+                        let names = defs.keys().map(String::as_str);
+                        let help = match crate::suggest::closest(key, names) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!(
+                                "fields of `{kind}` are: {}; declare new ones in site.yaml under `kinds.{kind}.fields`",
+                                defs.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                        };
+                        self.error(
+                            "unknown-field",
+                            &p,
+                            true,
+                            format!("unknown field `{key}` for a page of kind `{kind}`"),
+                            help,
+                        );
+                    }
+                    None => {
+                        out.insert(key.to_string(), Value::Raw(yaml_to_json(v)));
+                    }
+                },
+            }
+        }
+        for (name, def) in defs {
+            if out.contains_key(name) || map.contains_key(name.as_str()) {
+                continue;
+            }
+            if let Some(d) = &def.default {
+                let mut p = path.to_vec();
+                p.push(name.clone());
+                if let Some(v) = self.value(def, d, &p, name) {
+                    out.insert(name.clone(), v);
+                }
+            } else if def.required {
+                let what = if def.description.is_empty() {
+                    def.type_name()
+                } else {
+                    format!("{} ({})", def.description, def.type_name())
+                };
+                let where_ = if path.is_empty() {
+                    "the front matter".to_string()
+                } else {
+                    format!("`{}`", path.join("."))
+                };
+                self.error(
+                    "missing-field",
+                    path,
+                    true,
+                    format!("missing required field `{name}`"),
+                    format!("add `{name}:` to {where_}: {what}"),
+                );
+            }
+        }
+        out
+    }
+
+    fn value(&mut self, def: &FieldDef, v: &Yaml, path: &[String], name: &str) -> Option<Value> {
+        let wrong = |this: &mut Self, expected: &str| {
+            this.error(
+                "field-type",
+                path,
+                false,
+                format!(
+                    "field `{name}` should be {expected}, found {}",
+                    yaml_kind(v)
+                ),
+                if def.description.is_empty() {
+                    format!("write {expected}")
+                } else {
+                    format!("`{name}`: {}", def.description)
+                },
+            );
+            None
+        };
+        match def.ty {
+            FieldType::String | FieldType::Text => match v {
+                Yaml::String(s) => Some(Value::Str(s.clone())),
+                Yaml::Number(n) => Some(Value::Str(n.to_string())),
+                Yaml::Bool(b) => Some(Value::Str(b.to_string())),
+                _ => wrong(self, "text"),
+            },
+            FieldType::Int => match v.as_i64() {
+                Some(i) => Some(Value::Int(i)),
+                None => wrong(self, "a whole number"),
+            },
+            FieldType::Number => match v.as_f64() {
+                Some(f) => Some(Value::Number(f)),
+                None => wrong(self, "a number"),
+            },
+            FieldType::Bool => match v {
+                Yaml::Bool(b) => Some(Value::Bool(*b)),
+                _ => wrong(self, "true or false"),
+            },
+            FieldType::Date => match v.as_str() {
+                Some(s) if is_date(s) => Some(Value::Str(s.to_string())),
+                _ => wrong(self, "a date like 2024-05-31"),
+            },
+            FieldType::Url => match v.as_str() {
+                Some(s) if is_url(s) => Some(Value::Str(s.to_string())),
+                _ => wrong(
+                    self,
+                    "a URL (https://..., mailto:..., or a path starting with /)",
+                ),
+            },
+            FieldType::Enum => {
+                let Some(s) = v.as_str() else {
+                    return wrong(self, &format!("one of {}", def.values.join(", ")));
+                };
+                if def.values.iter().any(|x| x == s) {
+                    return Some(Value::Str(s.to_string()));
+                }
+                let help = match crate::suggest::closest(s, def.values.iter().map(String::as_str)) {
+                    Some(c) => format!("did you mean `{c}`? Allowed: {}", def.values.join(", ")),
+                    None => format!("allowed values: {}", def.values.join(", ")),
+                };
+                self.error(
+                    "enum-value",
+                    path,
+                    false,
+                    format!("`{s}` is not an allowed value of `{name}`"),
+                    help,
+                );
+                None
+            }
+            FieldType::Ref => match v.as_str() {
+                Some(s) => Some(Value::Ref(RefValue {
+                    target: s.trim().to_string(),
+                    to: def.to.clone(),
+                    span: self.span(path, false),
+                })),
+                None => wrong(self, "a page id"),
+            },
+            FieldType::Refs => {
+                let item = FieldDef {
+                    to: def.to.clone(),
+                    ..FieldDef::simple(FieldType::Ref)
+                };
+                self.list(&item, v, path, name, "a list of page ids, e.g. [a, b]")
+            }
+            FieldType::List => {
+                let item = def
+                    .of
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(|| FieldDef::simple(FieldType::String));
+                self.list(&item, v, path, name, "a list, e.g. [a, b]")
+            }
+            FieldType::Object => match v {
+                Yaml::Mapping(m) => Some(Value::Object(self.fields(
+                    &def.fields,
+                    m,
+                    path,
+                    Some(name),
+                    &|_| false,
+                ))),
+                _ => wrong(self, "a mapping of keys to values"),
+            },
+        }
+    }
+
+    fn list(
+        &mut self,
+        item: &FieldDef,
+        v: &Yaml,
+        path: &[String],
+        name: &str,
+        expected: &str,
+    ) -> Option<Value> {
+        let Yaml::Sequence(items) = v else {
+            // A single value where a list is expected is accepted as a list of one, as authors expect.
+            if matches!(v, Yaml::String(_)) && item.ty != FieldType::Object {
+                return self
+                    .value(item, v, path, name)
+                    .map(|x| Value::List(vec![x]));
+            }
+            self.error(
+                "field-type",
+                path,
+                false,
+                format!(
+                    "field `{name}` should be {expected}, found {}",
+                    yaml_kind(v)
+                ),
+                format!("write {expected}"),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, x) in items.iter().enumerate() {
+            let mut p = path.to_vec();
+            p.push(i.to_string());
+            if let Some(val) = self.value(item, x, &p, name) {
+                out.push(val);
+            }
+        }
+        Some(Value::List(out))
+    }
+}
+
+fn yaml_kind(v: &Yaml) -> String {
+    match v {
+        Yaml::Null => "nothing".into(),
+        Yaml::Bool(b) => format!("`{b}`"),
+        Yaml::Number(n) => format!("the number {n}"),
+        Yaml::String(s) => format!("the text \"{}\"", truncate(s, 40)),
+        Yaml::Sequence(_) => "a list".into(),
+        Yaml::Mapping(_) => "a mapping".into(),
+        Yaml::Tagged(_) => "a tagged value".into(),
+    }
+}
+
+fn yaml_short(v: &Yaml) -> String {
+    serde_yaml::to_string(v)
+        .map(|s| truncate(s.trim(), 40))
+        .unwrap_or_default()
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// YAML to JSON for template data; non-string keys become their YAML text.
+pub fn yaml_to_json(v: &Yaml) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Yaml::Null => J::Null,
+        Yaml::Bool(b) => J::Bool(*b),
+        Yaml::Number(n) => n
+            .as_i64()
+            .map(J::from)
+            .or_else(|| {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(J::Number)
+            })
+            .unwrap_or(J::Null),
+        Yaml::String(s) => J::String(s.clone()),
+        Yaml::Sequence(items) => J::Array(items.iter().map(yaml_to_json).collect()),
+        Yaml::Mapping(m) => J::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().map_or_else(|| yaml_short(k), str::to_string),
+                        yaml_to_json(v),
+                    )
+                })
+                .collect(),
+        ),
+        Yaml::Tagged(t) => yaml_to_json(&t.value),
+    }
+}
+
+/// `YYYY-MM-DD`, optionally followed by `T` or a space and a time.
+pub fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 10 || !(b[4] == b'-' && b[7] == b'-') {
+        return false;
+    }
+    let num = |r: Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+    let (Some(_y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    (1..=12).contains(&m)
+        && (1..=31).contains(&d)
+        && (b.len() == 10 || matches!(b[10], b'T' | b' '))
+}
+
+fn is_url(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with('/')
+        || s.starts_with("mailto:")
+        || s.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
+                && !rest.is_empty()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(defs_yaml: &str, fm: &str) -> (IndexMap<String, Value>, Vec<Diagnostic>) {
+        let defs: IndexMap<String, FieldDef> = serde_yaml::from_str(defs_yaml).unwrap();
+        let src = Source::new("p.md", format!("---\n{fm}---\n"));
+        let map: serde_yaml::Mapping = serde_yaml::from_str(fm).unwrap();
+        let mut v = Validator::new(&src, 4, &src.text[4..4 + fm.len()]);
+        let out = v.fields(&defs, &map, &[], Some("tool"), &|k| {
+            builtin_fields().contains_key(k)
+        });
+        (out, v.diags)
+    }
+
+    #[test]
+    fn wrong_type_and_enum_and_unknown() {
+        let (_, d) = check(
+            "n: {type: int}\ncat: {type: enum, values: [store, data]}\npositions: {type: refs, to: position}\n",
+            "title: X\nn: lots\ncat: dat\npostions: [a]\n",
+        );
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(d[0].line_col(), Some((3, 4)));
+        assert!(d[0].message.contains("whole number"));
+        assert!(d[1].help.as_deref().unwrap().contains("`data`"));
+        assert_eq!(d[2].line_col(), Some((5, 1)));
+        assert!(d[2].help.as_deref().unwrap().contains("`positions`"));
+    }
+
+    #[test]
+    fn required_and_default() {
+        let (out, d) = check(
+            "a: {type: string, required: true, description: The A}\nb: {type: int, default: 3}\n",
+            "title: X\n",
+        );
+        assert_eq!(d.len(), 1);
+        assert!(d[0].help.as_deref().unwrap().contains("The A"));
+        assert_eq!(out.get("b"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn refs_keep_their_spans() {
+        let (out, d) = check("tools: {type: refs, to: tool}\n", "tools: [x, yy]\n");
+        assert!(d.is_empty());
+        let refs = out["tools"].refs();
+        assert_eq!(refs[1].target, "yy");
+        assert_eq!(refs[1].span, 15..17);
+    }
+
+    #[test]
+    fn dates() {
+        assert!(is_date("2024-05-31"));
+        assert!(is_date("2024-05-31T10:00:00Z"));
+        assert!(!is_date("2024-13-01"));
+        assert!(!is_date("May 5"));
+    }
+}

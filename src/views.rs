@@ -1,0 +1,1051 @@
+//! Stage 5: what templates see. Turns pages, their rendered bodies and the graph into explicit,
+//! serializable context structs: one per page, per section or kind index, per tag, per matrix.
+//!
+//! Templates get exactly these values and no function that queries the whole site, so what a page's
+//! output depends on is visible here (which is what makes incremental rebuilds possible).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::config::{SiteConfig, View};
+use crate::content::{slugify, Page};
+use crate::graph::LinkGraph;
+use crate::markdown::{Heading, Rendered};
+use crate::schema::{FieldType, Value};
+
+/// A link to a page, as templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageRef {
+    pub id: String,
+    pub kind: Option<String>,
+    /// The kind's singular name, for badges.
+    pub kind_name: Option<String>,
+    pub title: String,
+    pub url: String,
+    pub summary: String,
+}
+
+/// A labelled link.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+}
+
+/// One kind in the site navigation.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindNav {
+    pub name: String,
+    pub title: String,
+    pub singular: String,
+    pub description: String,
+    pub url: String,
+    pub count: usize,
+}
+
+/// Site-wide values, the same for every page. Kept small: no page lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteCtx {
+    pub title: String,
+    pub description: String,
+    /// The base path, `/` or `/kb/`: prefix for every internal URL.
+    pub base_url: String,
+    pub language: String,
+    pub kinds: Vec<KindNav>,
+    /// Top-level sections that are not kinds.
+    pub sections: Vec<Link>,
+    pub matrices: Vec<Link>,
+    pub tags_url: Option<String>,
+    pub extra: serde_json::Value,
+    pub page_count: usize,
+}
+
+/// One item of a field in the facts box: text, with a URL when it is a page.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactItem {
+    pub text: String,
+    pub url: Option<String>,
+}
+
+/// One field shown in a page's facts box.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fact {
+    pub name: String,
+    pub label: String,
+    pub description: String,
+    pub items: Vec<FactItem>,
+}
+
+/// Pages linking to this one through one relation.
+#[derive(Debug, Clone, Serialize)]
+pub struct BacklinkGroup {
+    pub relation: String,
+    pub label: String,
+    pub pages: Vec<PageRef>,
+}
+
+/// Where this page sits in a sequence (a learning path).
+#[derive(Debug, Clone, Serialize)]
+pub struct SequenceNav {
+    pub path: PageRef,
+    /// 1-based position.
+    pub index: usize,
+    pub total: usize,
+    pub prev: Option<PageRef>,
+    pub next: Option<PageRef>,
+}
+
+/// One step of a sequence page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub index: usize,
+    pub page: PageRef,
+    pub why: String,
+}
+
+/// A page as its template sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageCtx {
+    pub id: String,
+    pub kind: Option<String>,
+    pub kind_title: Option<String>,
+    pub kind_name: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub summary: String,
+    pub url: String,
+    pub content: String,
+    pub toc: Vec<Heading>,
+    pub tags: Vec<Link>,
+    pub date: Option<String>,
+    pub updated: Option<String>,
+    /// All fields, refs resolved to `{id, kind, title, url}`.
+    pub fields: serde_json::Value,
+    pub facts: Vec<Fact>,
+    pub backlinks: Vec<BacklinkGroup>,
+    pub sequences: Vec<SequenceNav>,
+    pub steps: Vec<Step>,
+    pub prev: Option<PageRef>,
+    pub next: Option<PageRef>,
+    pub breadcrumbs: Vec<Link>,
+    /// Neighbours in the same kind or section, at most a few dozen, for the sidebar.
+    pub siblings: Vec<PageRef>,
+    pub edit_url: Option<String>,
+    pub words: usize,
+    pub reading_minutes: usize,
+    pub source_path: String,
+}
+
+/// A group of entries on an index page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub pages: Vec<Entry>,
+}
+
+/// One page listed on an index page, with its key facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub page: PageRef,
+    pub facts: Vec<Fact>,
+}
+
+/// A section (folder) or kind index page.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionCtx {
+    pub title: String,
+    pub description: Option<String>,
+    pub url: String,
+    pub content: String,
+    pub toc: Vec<Heading>,
+    pub kind: Option<String>,
+    pub group_by: Option<String>,
+    pub groups: Vec<Group>,
+    pub subsections: Vec<Link>,
+    pub breadcrumbs: Vec<Link>,
+    pub count: usize,
+}
+
+/// One matrix view.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixCtx {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub url: String,
+    pub row_kind: String,
+    pub col_kind: String,
+    pub via: Option<String>,
+    pub cols: Vec<PageRef>,
+    pub rows: Vec<MatrixRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixRow {
+    pub page: PageRef,
+    pub cells: Vec<MatrixCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixCell {
+    /// Pages that connect the row and the column (the `via` pages).
+    pub pages: Vec<PageRef>,
+    /// Without `via`: the row and column reference each other directly.
+    pub direct: bool,
+}
+
+/// A tag and its pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagCtx {
+    pub name: String,
+    pub slug: String,
+    pub url: String,
+    pub pages: Vec<PageRef>,
+}
+
+/// Everything templates need, computed once per build.
+pub struct Views {
+    pub site: SiteCtx,
+    pub page_refs: Vec<PageRef>,
+    pub sections: Vec<(String, SectionCtx)>,
+    pub tags: Vec<TagCtx>,
+    pub matrices: Vec<MatrixCtx>,
+    /// Per page: the sequences it is a step of.
+    pub sequences: Vec<Vec<SequenceNav>>,
+    /// Per page: prev/next inside its kind or section.
+    pub neighbours: Vec<(Option<usize>, Option<usize>)>,
+    /// Per section URL: its non-section pages, ordered.
+    pub members: HashMap<String, Vec<usize>>,
+    /// Recently updated pages, newest first.
+    pub recent: Vec<PageRef>,
+    /// Every folder that is a section, with its `_index.md` page if it has one.
+    pub section_index: BTreeMap<String, Option<usize>>,
+}
+
+/// The display title of every page: `title:`, else a leading H1, else the file name.
+pub fn titles(pages: &[Page], rendered: &[Rendered]) -> Vec<String> {
+    pages
+        .iter()
+        .zip(rendered)
+        .map(|(p, r)| {
+            p.title
+                .clone()
+                .or_else(|| r.title.clone())
+                .unwrap_or_else(|| {
+                    let stem = p
+                        .rel_path
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(&p.rel_path)
+                        .trim_end_matches(".md");
+                    if p.is_section {
+                        p.section
+                            .rsplit('/')
+                            .next()
+                            .filter(|s| !s.is_empty())
+                            .map(title_case)
+                            .unwrap_or_else(|| "Home".into())
+                    } else {
+                        title_case(stem)
+                    }
+                })
+        })
+        .collect()
+}
+
+fn title_case(s: &str) -> String {
+    let words: Vec<String> = s
+        .split(['-', '_', ' '])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// Order pages by weight, then title.
+fn sort_pages(idx: &mut [usize], pages: &[Page], titles: &[String]) {
+    idx.sort_by(|&a, &b| {
+        (
+            pages[a].weight.unwrap_or(i64::MAX),
+            titles[a].to_lowercase(),
+            &pages[a].id,
+        )
+            .cmp(&(
+                pages[b].weight.unwrap_or(i64::MAX),
+                titles[b].to_lowercase(),
+                &pages[b].id,
+            ))
+    });
+}
+
+/// Build all template data.
+pub fn build(
+    config: &SiteConfig,
+    pages: &[Page],
+    rendered: &[Rendered],
+    titles: &[String],
+    graph: &LinkGraph,
+) -> Views {
+    let base = config.base_path();
+    let page_refs: Vec<PageRef> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PageRef {
+            id: p.id.clone(),
+            kind: p.kind.clone(),
+            kind_name: p.kind.as_deref().map(|k| config.singular(k).to_string()),
+            title: titles[i].clone(),
+            url: format!("{base}{}", p.url),
+            summary: p
+                .description
+                .clone()
+                .unwrap_or_else(|| truncate_words(&rendered[i].summary, 40)),
+        })
+        .collect();
+
+    // Sections: every folder that holds pages, with or without an _index.md.
+    let mut section_pages: BTreeMap<String, Option<usize>> = BTreeMap::new();
+    let mut members: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in pages.iter().enumerate() {
+        if p.is_section {
+            section_pages.insert(p.section.clone(), Some(i));
+        } else {
+            members.entry(p.section.clone()).or_default().push(i);
+        }
+        // Every ancestor folder is a section too.
+        let mut folder = p.section.as_str();
+        loop {
+            section_pages.entry(folder.to_string()).or_insert(None);
+            match folder.rfind('/') {
+                Some(j) => folder = &folder[..j],
+                None if !folder.is_empty() => folder = "",
+                None => break,
+            }
+        }
+    }
+    for list in members.values_mut() {
+        sort_pages(list, pages, titles);
+    }
+    let kind_of_folder = |section: &str| -> Option<String> {
+        config
+            .kinds
+            .iter()
+            .find(|(_, k)| k.folder.trim_matches('/') == section)
+            .map(|(n, _)| n.clone())
+    };
+
+    // Kinds: their pages wherever they live.
+    let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in pages.iter().enumerate() {
+        if let (Some(k), false) = (&p.kind, p.is_section) {
+            by_kind.entry(k.as_str()).or_default().push(i);
+        }
+    }
+    for list in by_kind.values_mut() {
+        sort_pages(list, pages, titles);
+    }
+
+    let kinds: Vec<KindNav> = config
+        .kinds
+        .iter()
+        .map(|(name, k)| KindNav {
+            name: name.clone(),
+            title: k.title.clone(),
+            singular: config.singular(name).to_string(),
+            description: k.description.clone(),
+            url: format!("{base}{}/", k.folder.trim_matches('/')),
+            count: by_kind.get(name.as_str()).map_or(0, Vec::len),
+        })
+        .collect();
+
+    // Tags.
+    let mut tag_map: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+    for (i, p) in pages.iter().enumerate() {
+        for t in &p.tags {
+            let slug = slugify(t);
+            if slug.is_empty() {
+                continue;
+            }
+            tag_map
+                .entry(slug)
+                .or_insert_with(|| (t.clone(), Vec::new()))
+                .1
+                .push(i);
+        }
+    }
+    let tags: Vec<TagCtx> = tag_map
+        .into_iter()
+        .map(|(slug, (name, mut idx))| {
+            sort_pages(&mut idx, pages, titles);
+            TagCtx {
+                url: format!("{base}tags/{slug}/"),
+                name,
+                slug,
+                pages: idx.iter().map(|&i| page_refs[i].clone()).collect(),
+            }
+        })
+        .collect();
+
+    // Outgoing field references per page, resolved.
+    let outgoing: Vec<Vec<(String, usize)>> = pages
+        .iter()
+        .map(|p| {
+            p.fields
+                .iter()
+                .flat_map(|(f, v)| {
+                    v.refs()
+                        .into_iter()
+                        .map(move |r| (f.clone(), r))
+                })
+                .filter_map(|(f, r)| {
+                    graph
+                        .lookup
+                        .resolve(&r.target, r.to.as_deref())
+                        .ok()
+                        .map(|t| (f, t))
+                })
+                .collect()
+        })
+        .collect();
+
+    // Matrices.
+    let matrices: Vec<MatrixCtx> = config
+        .views
+        .iter()
+        .map(|View { matrix: m }| {
+            let rows = by_kind.get(m.rows.as_str()).cloned().unwrap_or_default();
+            let cols = by_kind.get(m.cols.as_str()).cloned().unwrap_or_default();
+            let col_pos: HashMap<usize, usize> =
+                cols.iter().enumerate().map(|(j, &c)| (c, j)).collect();
+            let row_pos: HashMap<usize, usize> =
+                rows.iter().enumerate().map(|(j, &r)| (r, j)).collect();
+            let mut cells = vec![
+                vec![
+                    MatrixCell {
+                        pages: vec![],
+                        direct: false
+                    };
+                    cols.len()
+                ];
+                rows.len()
+            ];
+            match &m.via {
+                Some(via) => {
+                    for &v in by_kind.get(via.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                        let targets: Vec<usize> = outgoing[v].iter().map(|(_, t)| *t).collect();
+                        let mut rs: Vec<usize> = targets
+                            .iter()
+                            .filter_map(|t| row_pos.get(t).copied())
+                            .collect();
+                        let mut cs: Vec<usize> = targets
+                            .iter()
+                            .filter_map(|t| col_pos.get(t).copied())
+                            .collect();
+                        rs.dedup();
+                        cs.sort_unstable();
+                        cs.dedup();
+                        rs.sort_unstable();
+                        rs.dedup();
+                        for &r in &rs {
+                            for &c in &cs {
+                                cells[r][c].pages.push(page_refs[v].clone());
+                            }
+                        }
+                    }
+                }
+                None => {
+                    for (ri, &r) in rows.iter().enumerate() {
+                        for (_, t) in &outgoing[r] {
+                            if let Some(&c) = col_pos.get(t) {
+                                cells[ri][c].direct = true;
+                            }
+                        }
+                    }
+                    for (ci, &c) in cols.iter().enumerate() {
+                        for (_, t) in &outgoing[c] {
+                            if let Some(&r) = row_pos.get(t) {
+                                cells[r][ci].direct = true;
+                            }
+                        }
+                    }
+                }
+            }
+            MatrixCtx {
+                slug: m.slug.clone(),
+                title: m.title.clone(),
+                description: m.description.clone(),
+                url: format!("{base}matrices/{}/", slugify(&m.slug)),
+                row_kind: m.rows.clone(),
+                col_kind: m.cols.clone(),
+                via: m.via.clone(),
+                cols: cols.iter().map(|&c| page_refs[c].clone()).collect(),
+                rows: rows
+                    .iter()
+                    .zip(cells)
+                    .map(|(&r, cells)| MatrixRow {
+                        page: page_refs[r].clone(),
+                        cells,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    // Sequences (learning paths).
+    let mut sequences: Vec<Vec<SequenceNav>> = vec![Vec::new(); pages.len()];
+    for (i, p) in pages.iter().enumerate() {
+        let steps = sequence_steps(config, p, &outgoing[i], graph);
+        let total = steps.len();
+        for (n, (t, _)) in steps.iter().enumerate() {
+            sequences[*t].push(SequenceNav {
+                path: page_refs[i].clone(),
+                index: n + 1,
+                total,
+                prev: n.checked_sub(1).map(|k| page_refs[steps[k].0].clone()),
+                next: steps.get(n + 1).map(|s| page_refs[s.0].clone()),
+            });
+        }
+    }
+
+    // Prev/next: inside the kind for typed pages, else inside the folder.
+    let mut neighbours = vec![(None, None); pages.len()];
+    for list in by_kind.values().chain(
+        members
+            .values()
+            .filter(|l| l.first().is_some_and(|&i| pages[i].kind.is_none())),
+    ) {
+        for (n, &i) in list.iter().enumerate() {
+            if pages[i].kind.is_none() && list.first().is_some_and(|&f| pages[f].kind.is_some()) {
+                continue;
+            }
+            neighbours[i] = (n.checked_sub(1).map(|k| list[k]), list.get(n + 1).copied());
+        }
+    }
+
+    // Section contexts.
+    let mut sections = Vec::new();
+    for (folder, index_page) in &section_pages {
+        let kind = kind_of_folder(folder);
+        let title = match (index_page, &kind) {
+            (Some(i), _) if pages[*i].title.is_some() || rendered[*i].title.is_some() => {
+                titles[*i].clone()
+            }
+            (_, Some(k)) => config.kinds[k].title.clone(),
+            (Some(i), None) => titles[*i].clone(),
+            (None, None) if folder.is_empty() => config.title.clone(),
+            (None, None) => title_case(folder.rsplit('/').next().unwrap_or(folder)),
+        };
+        let list: Vec<usize> = match &kind {
+            Some(k) => by_kind.get(k.as_str()).cloned().unwrap_or_default(),
+            None => members.get(folder).cloned().unwrap_or_default(),
+        };
+        let group_by = kind
+            .as_deref()
+            .and_then(|k| config.kinds[k].index.group_by.clone());
+        let groups = group_entries(
+            config,
+            pages,
+            &list,
+            &page_refs,
+            group_by.as_deref(),
+            graph,
+            kind.as_deref(),
+        );
+        let subsections = section_pages
+            .keys()
+            .filter(|s| {
+                !s.is_empty()
+                    && *s != folder
+                    && match folder.is_empty() {
+                        true => !s.contains('/'),
+                        false => s
+                            .strip_prefix(folder.as_str())
+                            .and_then(|r| r.strip_prefix('/'))
+                            .is_some_and(|r| !r.contains('/')),
+                    }
+            })
+            .map(|s| Link {
+                title: match section_pages[s] {
+                    Some(i) => titles[i].clone(),
+                    None => kind_of_folder(s)
+                        .map(|k| config.kinds[&k].title.clone())
+                        .unwrap_or_else(|| title_case(s.rsplit('/').next().unwrap_or(s))),
+                },
+                url: format!("{base}{s}/"),
+            })
+            .collect();
+        let url = if folder.is_empty() {
+            base.clone()
+        } else {
+            format!("{base}{folder}/")
+        };
+        sections.push((
+            folder.clone(),
+            SectionCtx {
+                title,
+                description: index_page
+                    .and_then(|i| pages[i].description.clone())
+                    .or_else(|| kind.as_deref().map(|k| config.kinds[k].description.clone())),
+                url,
+                content: String::new(),
+                toc: index_page
+                    .map(|i| rendered[i].headings.clone())
+                    .unwrap_or_default(),
+                kind: kind.clone(),
+                group_by,
+                count: list.len(),
+                groups,
+                subsections,
+                breadcrumbs: breadcrumbs(config, folder, &section_pages, titles, true),
+            },
+        ));
+    }
+
+    let mut recent: Vec<usize> = (0..pages.len())
+        .filter(|&i| {
+            !pages[i].is_section && (pages[i].updated.is_some() || pages[i].date.is_some())
+        })
+        .collect();
+    recent.sort_by(|&a, &b| {
+        let da = pages[a].updated.as_ref().or(pages[a].date.as_ref());
+        let db = pages[b].updated.as_ref().or(pages[b].date.as_ref());
+        db.cmp(&da).then_with(|| titles[a].cmp(&titles[b]))
+    });
+    let recent = recent
+        .into_iter()
+        .take(8)
+        .map(|i| page_refs[i].clone())
+        .collect();
+
+    let top_sections: Vec<Link> = sections
+        .iter()
+        .filter(|(f, s)| !f.is_empty() && !f.contains('/') && s.kind.is_none())
+        .map(|(_, s)| Link {
+            title: s.title.clone(),
+            url: s.url.clone(),
+        })
+        .collect();
+    let site = SiteCtx {
+        title: config.title.clone(),
+        description: config.description.clone(),
+        base_url: base.clone(),
+        language: config.language.clone(),
+        kinds,
+        sections: top_sections,
+        matrices: matrices
+            .iter()
+            .map(|m| Link {
+                title: m.title.clone(),
+                url: m.url.clone(),
+            })
+            .collect(),
+        tags_url: (!tags.is_empty()).then(|| format!("{base}tags/")),
+        extra: crate::schema::yaml_to_json(&serde_yaml::Value::Mapping(config.extra.clone())),
+        page_count: pages.iter().filter(|p| !p.is_section).count(),
+    };
+    Views {
+        site,
+        page_refs,
+        sections,
+        tags,
+        matrices,
+        sequences,
+        neighbours,
+        members,
+        recent,
+        section_index: section_pages,
+    }
+}
+
+/// The (target page, why) steps of a sequence page; empty for other pages.
+fn sequence_steps(
+    config: &SiteConfig,
+    p: &Page,
+    _outgoing: &[(String, usize)],
+    graph: &LinkGraph,
+) -> Vec<(usize, String)> {
+    let Some(field) = p
+        .kind
+        .as_deref()
+        .and_then(|k| config.kinds[k].sequence.as_deref())
+    else {
+        return Vec::new();
+    };
+    let Some(Value::List(items)) = p.fields.get(field) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let (r, why) = match item {
+                Value::Ref(r) => (r, String::new()),
+                Value::Object(m) => match m.get("page") {
+                    Some(Value::Ref(r)) => (
+                        r,
+                        m.get("why")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                    ),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            graph
+                .lookup
+                .resolve(&r.target, r.to.as_deref())
+                .ok()
+                .map(|t| (t, why))
+        })
+        .collect()
+}
+
+fn group_entries(
+    config: &SiteConfig,
+    pages: &[Page],
+    list: &[usize],
+    refs: &[PageRef],
+    group_by: Option<&str>,
+    graph: &LinkGraph,
+    kind: Option<&str>,
+) -> Vec<Group> {
+    let entry = |i: usize| Entry {
+        page: refs[i].clone(),
+        facts: facts(config, &pages[i], refs, graph, true),
+    };
+    let Some(field) = group_by else {
+        return vec![Group {
+            name: String::new(),
+            pages: list.iter().map(|&i| entry(i)).collect(),
+        }];
+    };
+    let def = kind.and_then(|k| config.kinds[k].fields.get(field));
+    // Group names in a stable order: enum values as declared, refs by the target's order.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    if let Some(d) = def.filter(|d| d.ty == FieldType::Enum) {
+        groups = d.values.iter().map(|v| (v.clone(), Vec::new())).collect();
+    }
+    let mut other = Vec::new();
+    for &i in list {
+        let names: Vec<String> = match pages[i].fields.get(field) {
+            Some(v) if !v.refs().is_empty() => v
+                .refs()
+                .iter()
+                .filter_map(|r| graph.lookup.resolve(&r.target, r.to.as_deref()).ok())
+                .map(|t| refs[t].title.clone())
+                .collect(),
+            Some(Value::Str(s)) => vec![s.clone()],
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if names.is_empty() {
+            other.push(i);
+        }
+        for n in names {
+            match groups.iter_mut().find(|(g, _)| *g == n) {
+                Some((_, v)) => v.push(i),
+                None => groups.push((n, vec![i])),
+            }
+        }
+    }
+    if !other.is_empty() {
+        groups.push(("Other".into(), other));
+    }
+    groups
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(name, v)| Group {
+            name,
+            pages: v.into_iter().map(entry).collect(),
+        })
+        .collect()
+}
+
+/// The facts box of a page: its schema fields in declared order, as text or links.
+/// `brief` keeps only short fields (enums, refs, strings), for index entries.
+pub fn facts(
+    config: &SiteConfig,
+    page: &Page,
+    refs: &[PageRef],
+    graph: &LinkGraph,
+    brief: bool,
+) -> Vec<Fact> {
+    let Some(kind) = page.kind.as_deref().and_then(|k| config.kinds.get(k)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, def) in &kind.fields {
+        if kind.sequence.as_deref() == Some(name.as_str())
+            || def.ty == FieldType::Object
+            || def.ty == FieldType::Text
+        {
+            continue;
+        }
+        if brief && def.ty == FieldType::String && !def.searchable {
+            continue;
+        }
+        let Some(value) = page.fields.get(name) else {
+            continue;
+        };
+        let mut items = Vec::new();
+        let mut push = |v: &Value| match v {
+            Value::Ref(r) => match graph.lookup.resolve(&r.target, r.to.as_deref()) {
+                Ok(t) => items.push(FactItem {
+                    text: refs[t].title.clone(),
+                    url: Some(refs[t].url.clone()),
+                }),
+                Err(_) => items.push(FactItem {
+                    text: r.target.clone(),
+                    url: None,
+                }),
+            },
+            Value::Str(s) if def.ty == FieldType::Url => items.push(FactItem {
+                text: s.clone(),
+                url: Some(s.clone()),
+            }),
+            Value::Str(s) => items.push(FactItem {
+                text: s.clone(),
+                url: None,
+            }),
+            Value::Int(i) => items.push(FactItem {
+                text: i.to_string(),
+                url: None,
+            }),
+            Value::Number(f) => items.push(FactItem {
+                text: f.to_string(),
+                url: None,
+            }),
+            Value::Bool(b) => items.push(FactItem {
+                text: if *b { "yes".into() } else { "no".into() },
+                url: None,
+            }),
+            _ => {}
+        };
+        match value {
+            Value::List(vs) => vs.iter().for_each(&mut push),
+            v => push(v),
+        }
+        if items.is_empty() {
+            continue;
+        }
+        out.push(Fact {
+            name: name.clone(),
+            label: title_case(name),
+            description: def.description.clone(),
+            items,
+        });
+    }
+    out
+}
+
+/// Field values for templates: JSON with references replaced by `{id, kind, title, url}`.
+pub fn fields_json(page: &Page, refs: &[PageRef], graph: &LinkGraph) -> serde_json::Value {
+    fn conv(v: &Value, refs: &[PageRef], graph: &LinkGraph) -> serde_json::Value {
+        match v {
+            Value::Ref(r) => match graph.lookup.resolve(&r.target, r.to.as_deref()) {
+                Ok(t) => {
+                    serde_json::json!({ "id": refs[t].id, "kind": refs[t].kind, "title": refs[t].title, "url": refs[t].url })
+                }
+                Err(_) => serde_json::Value::Null,
+            },
+            Value::List(items) => items.iter().map(|x| conv(x, refs, graph)).collect(),
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, x)| (k.clone(), conv(x, refs, graph)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            Value::Str(s) => s.clone().into(),
+            Value::Int(i) => (*i).into(),
+            Value::Number(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
+            Value::Bool(b) => (*b).into(),
+            Value::Raw(j) => j.clone(),
+        }
+    }
+    page.fields
+        .iter()
+        .map(|(k, v)| (k.clone(), conv(v, refs, graph)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// Home > Section > Subsection links for a folder.
+fn breadcrumbs(
+    config: &SiteConfig,
+    folder: &str,
+    sections: &BTreeMap<String, Option<usize>>,
+    titles: &[String],
+    include_self: bool,
+) -> Vec<Link> {
+    let base = config.base_path();
+    let mut out = vec![Link {
+        title: "Home".into(),
+        url: base.clone(),
+    }];
+    if folder.is_empty() {
+        return if include_self { out } else { Vec::new() };
+    }
+    let parts: Vec<&str> = folder.split('/').collect();
+    let upto = if include_self {
+        parts.len()
+    } else {
+        parts.len() - 1
+    };
+    for n in 1..=upto {
+        let path = parts[..n].join("/");
+        let title = match sections.get(&path).copied().flatten() {
+            Some(i) => titles[i].clone(),
+            None => config
+                .kinds
+                .values()
+                .find(|k| k.folder.trim_matches('/') == path)
+                .map(|k| k.title.clone())
+                .unwrap_or_else(|| title_case(parts[n - 1])),
+        };
+        out.push(Link {
+            title,
+            url: format!("{base}{path}/"),
+        });
+    }
+    out
+}
+
+/// Build one page's template context.
+#[allow(clippy::too_many_arguments)]
+pub fn page_ctx(
+    config: &SiteConfig,
+    views: &Views,
+    pages: &[Page],
+    titles: &[String],
+    i: usize,
+    rendered: &Rendered,
+    html: String,
+    graph: &LinkGraph,
+) -> PageCtx {
+    let p = &pages[i];
+    let refs = &views.page_refs;
+    let kind = p.kind.as_deref().and_then(|k| config.kinds.get(k));
+    let base = config.base_path();
+    let mut groups: Vec<BacklinkGroup> = Vec::new();
+    for b in &graph.backlinks[i] {
+        let from_kind = pages[b.from].kind.as_deref();
+        let label = if b.relation == "mentions" {
+            "Mentioned in".to_string()
+        } else {
+            let kt = from_kind
+                .and_then(|k| config.kinds.get(k))
+                .map_or("Pages".to_string(), |k| k.title.clone());
+            format!("{kt} · {}", b.relation.replace('_', " "))
+        };
+        match groups.iter_mut().find(|g| g.label == label) {
+            Some(g) => g.pages.push(refs[b.from].clone()),
+            None => groups.push(BacklinkGroup {
+                relation: b.relation.clone(),
+                label,
+                pages: vec![refs[b.from].clone()],
+            }),
+        }
+    }
+    let steps = own_steps(config, p, refs, graph);
+    let (prev, next) = views.neighbours[i];
+    let siblings = {
+        let list: &[usize] = match &p.kind {
+            Some(k) => views
+                .members
+                .get(config.kinds[k].folder.trim_matches('/'))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            None => views
+                .members
+                .get(&p.section)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+        };
+        let pos = list.iter().position(|&x| x == i).unwrap_or(0);
+        let start = pos.saturating_sub(15);
+        list[start..(start + 30).min(list.len())]
+            .iter()
+            .map(|&x| refs[x].clone())
+            .collect()
+    };
+    let mut crumbs = breadcrumbs(config, &p.section, &views.section_index, titles, true);
+    if p.is_section {
+        crumbs.pop();
+    }
+    PageCtx {
+        id: p.id.clone(),
+        kind: p.kind.clone(),
+        kind_title: kind.map(|k| k.title.clone()),
+        kind_name: p.kind.as_deref().map(|k| config.singular(k).to_string()),
+        title: refs[i].title.clone(),
+        description: p.description.clone(),
+        summary: refs[i].summary.clone(),
+        url: refs[i].url.clone(),
+        content: html,
+        toc: rendered
+            .headings
+            .iter()
+            .filter(|h| h.level <= 3)
+            .cloned()
+            .collect(),
+        tags: p
+            .tags
+            .iter()
+            .map(|t| Link {
+                title: t.clone(),
+                url: format!("{base}tags/{}/", slugify(t)),
+            })
+            .collect(),
+        date: p.date.clone(),
+        updated: p.updated.clone(),
+        fields: fields_json(p, refs, graph),
+        facts: facts(config, p, refs, graph, false),
+        backlinks: groups,
+        sequences: views.sequences[i].clone(),
+        steps,
+        prev: prev.map(|x| refs[x].clone()),
+        next: next.map(|x| refs[x].clone()),
+        breadcrumbs: crumbs,
+        siblings,
+        edit_url: config
+            .edit_url
+            .as_ref()
+            .map(|u| u.replace("{path}", &format!("content/{}", p.rel_path))),
+        words: rendered.words,
+        reading_minutes: rendered.words.div_ceil(200).max(1),
+        source_path: format!("content/{}", p.rel_path),
+    }
+}
+
+fn own_steps(config: &SiteConfig, p: &Page, refs: &[PageRef], graph: &LinkGraph) -> Vec<Step> {
+    sequence_steps(config, p, &[], graph)
+        .into_iter()
+        .enumerate()
+        .map(|(n, (t, why))| Step {
+            index: n + 1,
+            page: refs[t].clone(),
+            why,
+        })
+        .collect()
+}
+
+fn truncate_words(s: &str, n: usize) -> String {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    if words.len() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", words[..n].join(" "))
+    }
+}
