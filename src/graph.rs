@@ -293,7 +293,9 @@ pub fn build(
                 LinkKind::Markdown => "link",
                 LinkKind::SelfAnchor => "anchor link",
             };
-            let target = if link.kind == LinkKind::SelfAnchor || (link.target.is_empty() && link.fragment.is_some()) {
+            let target = if link.kind == LinkKind::SelfAnchor
+                || (link.target.is_empty() && link.fragment.is_some())
+            {
                 Ok(i)
             } else {
                 lookup.resolve(&link.target, None)

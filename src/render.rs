@@ -137,6 +137,7 @@ impl Templates {
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".xml"]);
+        tera.set_escape_fn(escape_html);
         let shown_of = |name: &str| {
             files
                 .iter()
@@ -163,6 +164,23 @@ impl Templates {
             .render(name, ctx)
             .map_err(|e| template_error(&format!("templates/{name}"), &e))
     }
+}
+
+/// HTML escaping for templates: the five characters that matter, and nothing else (tera's default
+/// also escapes `/`, which makes every URL unreadable in the output).
+fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn error_template_name(e: &tera::Error) -> Option<String> {
