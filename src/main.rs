@@ -75,11 +75,10 @@ fn main() -> ExitCode {
                 base_url,
                 drafts,
             };
-            let spinner = (!cli.quiet && std::io::stderr().is_terminal()).then(progress);
+            let spinner = (!cli.quiet && std::io::stderr().is_terminal()).then(Spinner::start);
             let result = fieldbook::build(&opts);
-            if let Some(stop) = spinner {
-                stop.store(true, Ordering::Relaxed);
-                eprint!("\r\x1b[2K");
+            if let Some(s) = spinner {
+                s.stop();
             }
             match result {
                 Ok(report) => {
@@ -160,20 +159,38 @@ fn fail(diags: &[Diagnostic], color: bool) -> ExitCode {
     exit_code(diags)
 }
 
-/// Show a spinner on the terminal once a build has taken more than a second.
-fn progress() -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(1));
-        let frames = ['|', '/', '-', '\\'];
-        let mut n = 0;
-        while !flag.load(Ordering::Relaxed) {
-            eprint!("\r{} building…", frames[n % frames.len()]);
-            let _ = std::io::stderr().flush();
-            n += 1;
-            std::thread::sleep(Duration::from_millis(120));
-        }
-    });
-    stop
+/// A spinner on the terminal, shown only once a build has taken more than a second.
+struct Spinner {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Spinner {
+    fn start() -> Spinner {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let frames = ['|', '/', '-', '\\'];
+            let mut n = 0usize;
+            let mut shown = false;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                n += 1;
+                if n >= 10 {
+                    eprint!("\r{} building…", frames[n % frames.len()]);
+                    let _ = std::io::stderr().flush();
+                    shown = true;
+                }
+            }
+            if shown {
+                eprint!("\r\x1b[2K");
+            }
+        });
+        Spinner { stop, thread }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
 }

@@ -73,7 +73,9 @@ fn help_for(message: &str, yaml_text: &str) -> Option<String> {
     if message.contains("missing field") {
         return Some("add the missing key".into());
     }
-    if message.contains("found character that cannot start any token") && yaml_text.contains('\t') {
+    if message.contains("tab character")
+        || (message.contains("cannot start any token") && yaml_text.contains('\t'))
+    {
         return Some("YAML does not allow tabs for indentation: indent with spaces".into());
     }
     if message.contains("did not find expected")
