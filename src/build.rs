@@ -282,29 +282,15 @@ fn base_context(site: &Site) -> Context {
     ctx
 }
 
-fn render_one(
-    templates: &Templates,
-    name: &str,
-    base: &Context,
-    values: &[(&str, &dyn erased_serde_json::Ser)],
-) -> Result<Vec<u8>, Diagnostic> {
-    let mut ctx = base.clone();
-    for (k, v) in values {
-        ctx.insert(*k, &v.json());
-    }
-    templates.render(name, &ctx).map(String::into_bytes)
-}
-
-mod erased_serde_json {
-    /// Serialize through a JSON value, so different context structs fit one slice.
-    pub trait Ser {
-        fn json(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn json(&self) -> serde_json::Value {
-            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-        }
-    }
+/// Render a template with the site-wide context plus the given values (each serialized once, straight
+/// into tera's context).
+macro_rules! render {
+    ($templates:expr, $name:expr, $base:expr $(, $key:literal => $value:expr)* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut ctx = $base.clone();
+        $(ctx.insert($key, $value);)*
+        $templates.render($name, &ctx).map(String::into_bytes)
+    }};
 }
 
 /// Render every page and generated view into `sink`; copy static files and assets. Returns the number
@@ -330,14 +316,14 @@ pub fn write_site(
                 let mut section = section.clone();
                 section.content = page.content.clone();
                 let name = if p.section.is_empty() { "index.html" } else { "section.html" };
-                let bytes = render_one(templates, name, &base, &[("section", &section), ("page", &page), ("recent", &views.recent)])?;
+                let bytes = render!(templates, name, base, "section" => &section, "page" => &page, "recent" => &views.recent)?;
                 sink.put(&page_file(&p.url), bytes)?;
             } else {
                 let name = match &p.template {
                     Some(t) => t.clone(),
                     None => p.kind.as_ref().map(|k| format!("{k}.html")).filter(|t| templates.has(t)).unwrap_or_else(|| "page.html".into()),
                 };
-                let bytes = render_one(templates, &name, &base, &[("page", &page)])?;
+                let bytes = render!(templates, &name, base, "page" => &page)?;
                 sink.put(&page_file(&p.url), bytes)?;
             }
             for alias in &p.aliases {
@@ -384,35 +370,30 @@ pub fn write_site(
         };
         generated.push((
             page_file(&url),
-            render_one(
-                templates,
-                name,
-                &base,
-                &[("section", section), ("recent", &views.recent)],
-            ),
+            render!(templates, name, base, "section" => section, "recent" => &views.recent),
         ));
     }
     if !views.tags.is_empty() {
         generated.push((
             "tags/index.html".into(),
-            render_one(templates, "tags.html", &base, &[("tags", &views.tags)]),
+            render!(templates, "tags.html", base, "tags" => &views.tags),
         ));
         for t in &views.tags {
             generated.push((
                 format!("tags/{}/index.html", t.slug),
-                render_one(templates, "tag.html", &base, &[("tag", t)]),
+                render!(templates, "tag.html", base, "tag" => t),
             ));
         }
     }
     for m in &views.matrices {
         generated.push((
             format!("matrices/{}/index.html", slugify(&m.slug)),
-            render_one(templates, "matrix.html", &base, &[("matrix", m)]),
+            render!(templates, "matrix.html", base, "matrix" => m),
         ));
     }
     generated.push((
         "404.html".into(),
-        render_one(templates, "404.html", &base, &[]),
+        render!(templates, "404.html", base),
     ));
     for (path, r) in generated {
         match r.and_then(|bytes| sink.put(&path, bytes)) {

@@ -178,14 +178,30 @@ pub struct MatrixCtx {
     pub row_kind: String,
     pub col_kind: String,
     pub via: Option<String>,
+    /// Small enough to show as a table. A larger matrix would put rows x columns cells on one page,
+    /// so it is shown as a list: each row with the columns it connects to.
+    pub table: bool,
+    /// The columns (only for a table).
     pub cols: Vec<PageRef>,
     pub rows: Vec<MatrixRow>,
 }
 
+/// Matrices up to this many cells render as tables.
+pub const MAX_TABLE_CELLS: usize = 10_000;
+
+/// One row of a matrix: every cell for a table, or only the connected columns for a list.
 #[derive(Debug, Clone, Serialize)]
 pub struct MatrixRow {
     pub page: PageRef,
     pub cells: Vec<MatrixCell>,
+    pub links: Vec<MatrixLink>,
+}
+
+/// A connected column of a row, in the list form of a large matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixLink {
+    pub col: PageRef,
+    pub cell: MatrixCell,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -422,36 +438,20 @@ pub fn build(
                 cols.iter().enumerate().map(|(j, &c)| (c, j)).collect();
             let row_pos: HashMap<usize, usize> =
                 rows.iter().enumerate().map(|(j, &r)| (r, j)).collect();
-            let mut cells = vec![
-                vec![
-                    MatrixCell {
-                        pages: vec![],
-                        direct: false
-                    };
-                    cols.len()
-                ];
-                rows.len()
-            ];
+            // Sparse first: row -> column -> connecting pages (empty for a direct link).
+            let mut sparse: Vec<BTreeMap<usize, Vec<usize>>> = vec![BTreeMap::new(); rows.len()];
             match &m.via {
                 Some(via) => {
                     for &v in by_kind.get(via.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                        let targets: Vec<usize> = outgoing[v].iter().map(|(_, t)| *t).collect();
-                        let mut rs: Vec<usize> = targets
-                            .iter()
-                            .filter_map(|t| row_pos.get(t).copied())
-                            .collect();
-                        let mut cs: Vec<usize> = targets
-                            .iter()
-                            .filter_map(|t| col_pos.get(t).copied())
-                            .collect();
+                        let mut rs: Vec<usize> = outgoing[v].iter().filter_map(|(_, t)| row_pos.get(t).copied()).collect();
+                        let mut cs: Vec<usize> = outgoing[v].iter().filter_map(|(_, t)| col_pos.get(t).copied()).collect();
+                        rs.sort_unstable();
                         rs.dedup();
                         cs.sort_unstable();
                         cs.dedup();
-                        rs.sort_unstable();
-                        rs.dedup();
                         for &r in &rs {
                             for &c in &cs {
-                                cells[r][c].pages.push(page_refs[v].clone());
+                                sparse[r].entry(c).or_default().push(v);
                             }
                         }
                     }
@@ -460,19 +460,37 @@ pub fn build(
                     for (ri, &r) in rows.iter().enumerate() {
                         for (_, t) in &outgoing[r] {
                             if let Some(&c) = col_pos.get(t) {
-                                cells[ri][c].direct = true;
+                                sparse[ri].entry(c).or_default();
                             }
                         }
                     }
                     for (ci, &c) in cols.iter().enumerate() {
                         for (_, t) in &outgoing[c] {
                             if let Some(&r) = row_pos.get(t) {
-                                cells[r][ci].direct = true;
+                                sparse[r].entry(ci).or_default();
                             }
                         }
                     }
                 }
             }
+            let table = rows.len() * cols.len() <= MAX_TABLE_CELLS;
+            let cell = |pages: Option<&Vec<usize>>| MatrixCell {
+                direct: pages.is_some_and(Vec::is_empty),
+                pages: pages.map(|p| p.iter().map(|&v| page_refs[v].clone()).collect()).unwrap_or_default(),
+            };
+            let matrix_rows = rows
+                .iter()
+                .zip(&sparse)
+                .map(|(&r, row)| MatrixRow {
+                    page: page_refs[r].clone(),
+                    cells: if table { (0..cols.len()).map(|c| cell(row.get(&c))).collect() } else { Vec::new() },
+                    links: if table {
+                        Vec::new()
+                    } else {
+                        row.iter().map(|(&c, pages)| MatrixLink { col: page_refs[cols[c]].clone(), cell: cell(Some(pages)) }).collect()
+                    },
+                })
+                .collect();
             MatrixCtx {
                 slug: m.slug.clone(),
                 title: m.title.clone(),
@@ -481,15 +499,9 @@ pub fn build(
                 row_kind: m.rows.clone(),
                 col_kind: m.cols.clone(),
                 via: m.via.clone(),
-                cols: cols.iter().map(|&c| page_refs[c].clone()).collect(),
-                rows: rows
-                    .iter()
-                    .zip(cells)
-                    .map(|(&r, cells)| MatrixRow {
-                        page: page_refs[r].clone(),
-                        cells,
-                    })
-                    .collect(),
+                table,
+                cols: if table { cols.iter().map(|&c| page_refs[c].clone()).collect() } else { Vec::new() },
+                rows: matrix_rows,
             }
         })
         .collect();
