@@ -12,6 +12,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fieldbook::diagnostics::{render_json, render_terminal};
 use fieldbook::{BuildOptions, Diagnostic};
 
+// A build allocates many short-lived strings on every thread; mimalloc handles that pattern with far
+// less time in the allocator than the system's malloc (measured in BENCHMARKS.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "fieldbook",
