@@ -391,10 +391,7 @@ pub fn write_site(
             render!(templates, "matrix.html", base, "matrix" => m),
         ));
     }
-    generated.push((
-        "404.html".into(),
-        render!(templates, "404.html", base),
-    ));
+    generated.push(("404.html".into(), render!(templates, "404.html", base)));
     for (path, r) in generated {
         match r.and_then(|bytes| sink.put(&path, bytes)) {
             Ok(()) => files += 1,

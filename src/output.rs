@@ -155,6 +155,11 @@ impl Staging {
 
     /// Swap the finished site in place of the old one.
     pub fn commit(self) -> Result<PathBuf, Diagnostic> {
+        if self.target.exists() && exchange(&self.dir, &self.target).is_ok() {
+            // The staging folder now holds the old site.
+            let _ = remove_tree(&self.dir);
+            return Ok(self.target.clone());
+        }
         let parent = self.dir.parent().map(Path::to_path_buf).unwrap_or_default();
         let old = parent.join(format!("{}old", temp_prefix(&self.target)));
         if old.exists() {
@@ -177,6 +182,40 @@ impl Staging {
     pub fn abandon(self) {
         let _ = remove_tree(&self.dir);
     }
+}
+
+/// Swap two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`): at every instant one of the
+/// two complete sites is at `b`. Elsewhere, or on file systems without it, the caller falls back to two
+/// renames, and [`prepare`] repairs the gap between them if a build is killed there.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let cb = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no atomic exchange here",
+    ))
 }
 
 /// Delete a folder and everything in it, files in parallel: a large site has tens of thousands of

@@ -443,8 +443,14 @@ pub fn build(
             match &m.via {
                 Some(via) => {
                     for &v in by_kind.get(via.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                        let mut rs: Vec<usize> = outgoing[v].iter().filter_map(|(_, t)| row_pos.get(t).copied()).collect();
-                        let mut cs: Vec<usize> = outgoing[v].iter().filter_map(|(_, t)| col_pos.get(t).copied()).collect();
+                        let mut rs: Vec<usize> = outgoing[v]
+                            .iter()
+                            .filter_map(|(_, t)| row_pos.get(t).copied())
+                            .collect();
+                        let mut cs: Vec<usize> = outgoing[v]
+                            .iter()
+                            .filter_map(|(_, t)| col_pos.get(t).copied())
+                            .collect();
                         rs.sort_unstable();
                         rs.dedup();
                         cs.sort_unstable();
@@ -476,18 +482,29 @@ pub fn build(
             let table = rows.len() * cols.len() <= MAX_TABLE_CELLS;
             let cell = |pages: Option<&Vec<usize>>| MatrixCell {
                 direct: pages.is_some_and(Vec::is_empty),
-                pages: pages.map(|p| p.iter().map(|&v| page_refs[v].clone()).collect()).unwrap_or_default(),
+                pages: pages
+                    .map(|p| p.iter().map(|&v| page_refs[v].clone()).collect())
+                    .unwrap_or_default(),
             };
             let matrix_rows = rows
                 .iter()
                 .zip(&sparse)
                 .map(|(&r, row)| MatrixRow {
                     page: page_refs[r].clone(),
-                    cells: if table { (0..cols.len()).map(|c| cell(row.get(&c))).collect() } else { Vec::new() },
+                    cells: if table {
+                        (0..cols.len()).map(|c| cell(row.get(&c))).collect()
+                    } else {
+                        Vec::new()
+                    },
                     links: if table {
                         Vec::new()
                     } else {
-                        row.iter().map(|(&c, pages)| MatrixLink { col: page_refs[cols[c]].clone(), cell: cell(Some(pages)) }).collect()
+                        row.iter()
+                            .map(|(&c, pages)| MatrixLink {
+                                col: page_refs[cols[c]].clone(),
+                                cell: cell(Some(pages)),
+                            })
+                            .collect()
                     },
                 })
                 .collect();
@@ -500,7 +517,11 @@ pub fn build(
                 col_kind: m.cols.clone(),
                 via: m.via.clone(),
                 table,
-                cols: if table { cols.iter().map(|&c| page_refs[c].clone()).collect() } else { Vec::new() },
+                cols: if table {
+                    cols.iter().map(|&c| page_refs[c].clone()).collect()
+                } else {
+                    Vec::new()
+                },
                 rows: matrix_rows,
             }
         })

@@ -456,3 +456,49 @@ fn titles_are_escaped_in_templates() {
     assert!(!html.contains("<img src=x"), "{html}");
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
 }
+
+#[test]
+fn a_build_killed_at_any_moment_leaves_the_previous_site_exactly_as_it_was() {
+    let s = TestSite::new("title: Big\n");
+    for i in 0..1500 {
+        s.write(
+            &format!("content/p{i:04}.md"),
+            &format!(
+                "---\ntitle: Page {i}\n---\n## Part\n\n{}\n\n```rust\nfn f() {{}}\n```\n",
+                "word ".repeat(300)
+            ),
+        );
+    }
+    s.build();
+    let before = tree(&s.path("public"));
+    s.write("content/p0000.md", "---\ntitle: Changed\n---\nchanged\n");
+    for delay_ms in [5, 40, 120, 300, 700] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+            .args(["build", "-q"])
+            .current_dir(s.root())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().expect("wait").is_some();
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let after = tree(&s.path("public"));
+        if finished {
+            break; // the build won the race: nothing left to kill
+        }
+        assert!(
+            after == before,
+            "killed after {delay_ms} ms: the output changed"
+        );
+    }
+    // The next build cleans what the killed ones left and publishes the change.
+    s.build();
+    assert!(s.output("p0000/index.html").contains("changed"));
+    let leftovers: Vec<String> = std::fs::read_dir(s.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("fieldbook-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
