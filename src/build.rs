@@ -158,7 +158,7 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         found.assets.iter().map(|a| asset_output_path(a)).collect();
     for (p, r) in pages.iter().zip(&rendered) {
         for (asset, span) in &r.assets {
-            let decoded = percent_decode(asset);
+            let decoded = markdown::percent_decode(asset);
             let in_static = root.join("static").join(&decoded).is_file();
             if !asset_outputs.contains(&decoded) && !in_static {
                 let at = p.body.start + span.start..p.body.start + span.end;
@@ -210,25 +210,6 @@ fn asset_output_path(rel: &Path) -> String {
             .unwrap_or_default(),
     );
     parts.join("/")
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Build the site into its output folder (atomically).

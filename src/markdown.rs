@@ -139,6 +139,26 @@ pub fn join_path(folder: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// Decode `%XX` escapes in a URL path (`My%20Guide` -> `My Guide`).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let _ = pulldown_cmark_escape::escape_html(&mut out, s);
@@ -322,8 +342,8 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     }));
                 } else if !is_external(url) && (path.ends_with(".md") || path.ends_with(".MD")) {
                     let i = r.links.len();
-                    let target =
-                        join_path(opts.folder, &path).unwrap_or_else(|| format!("../{path}"));
+                    let target = join_path(opts.folder, &percent_decode(&path))
+                        .unwrap_or_else(|| format!("../{path}"));
                     r.links.push(PageLink {
                         kind: LinkKind::Markdown,
                         target,
