@@ -21,6 +21,7 @@
 pub mod build;
 pub mod config;
 pub mod content;
+pub mod dates;
 pub mod diagnostics;
 pub mod graph;
 pub mod markdown;

@@ -120,6 +120,8 @@ pub struct PageCtx {
     pub tags: Vec<Link>,
     pub date: Option<String>,
     pub updated: Option<String>,
+    /// When the page last changed (`YYYY-MM-DD`): `updated`, else its file's last git commit date.
+    pub last_updated: Option<String>,
     /// All fields, refs resolved to `{id, kind, title, url}`.
     pub fields: serde_json::Value,
     pub facts: Vec<Fact>,
@@ -135,6 +137,15 @@ pub struct PageCtx {
     pub words: usize,
     pub reading_minutes: usize,
     pub source_path: String,
+}
+
+/// A page with the date it last changed, for "recently updated" lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dated {
+    #[serde(flatten)]
+    pub page: PageRef,
+    /// `YYYY-MM-DD`.
+    pub date: String,
 }
 
 /// A group of entries on an index page.
@@ -219,7 +230,7 @@ pub struct Views {
     /// Per section URL: its non-section pages, ordered.
     pub members: HashMap<String, Vec<usize>>,
     /// Recently updated pages, newest first.
-    pub recent: Vec<PageRef>,
+    pub recent: Vec<Dated>,
     /// Every folder that is a section, with its `_index.md` page if it has one.
     pub section_index: BTreeMap<String, Option<usize>>,
 }
@@ -604,20 +615,25 @@ pub fn build(
         ));
     }
 
-    let mut recent: Vec<usize> = (0..pages.len())
-        .filter(|&i| {
-            !pages[i].is_section && (pages[i].updated.is_some() || pages[i].date.is_some())
-        })
+    let changed = |i: usize| {
+        pages[i]
+            .last_updated
+            .as_deref()
+            .or(pages[i].date.as_deref())
+            .map(|d| d.chars().take(10).collect::<String>())
+    };
+    let mut recent: Vec<(String, usize)> = (0..pages.len())
+        .filter(|&i| !pages[i].is_section)
+        .filter_map(|i| changed(i).map(|d| (d, i)))
         .collect();
-    recent.sort_by(|&a, &b| {
-        let da = pages[a].updated.as_ref().or(pages[a].date.as_ref());
-        let db = pages[b].updated.as_ref().or(pages[b].date.as_ref());
-        db.cmp(&da).then_with(|| titles[a].cmp(&titles[b]))
-    });
+    recent.sort_by(|(da, a), (db, b)| db.cmp(da).then_with(|| titles[*a].cmp(&titles[*b])));
     let recent = recent
         .into_iter()
         .take(8)
-        .map(|i| page_refs[i].clone())
+        .map(|(date, i)| Dated {
+            page: page_refs[i].clone(),
+            date,
+        })
         .collect();
 
     let top_sections: Vec<Link> = sections
@@ -1006,6 +1022,7 @@ pub fn page_ctx(
             .collect(),
         date: p.date.clone(),
         updated: p.updated.clone(),
+        last_updated: p.last_updated.clone(),
         fields: fields_json(p, refs, graph),
         facts: facts(config, p, refs, graph, false),
         backlinks: groups,

@@ -2,6 +2,7 @@
 //! user would see (files, HTML, error text, exit codes).
 
 mod build;
+mod dates;
 mod errors;
 mod model;
 mod support;
