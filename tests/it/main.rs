@@ -5,4 +5,5 @@ mod build;
 mod dates;
 mod errors;
 mod model;
+mod scaffold;
 mod support;
