@@ -346,7 +346,7 @@ pub fn write_site(
                 let mut section = section.clone();
                 section.content = page.content.clone();
                 let name = if p.section.is_empty() { "index.html" } else { "section.html" };
-                let bytes = render_one(templates, name, &base, &[("section", &section), ("page", &page), ("recent", &views.recent)])?;
+                let bytes = render_one(templates, name, &base, &[("section", &section), ("page", &page), ("recent", &views.recent), ("paths", &views.paths)])?;
                 sink.put(&page_file(&p.url), bytes)?;
             } else {
                 let name = match &p.template {
@@ -404,7 +404,11 @@ pub fn write_site(
                 templates,
                 name,
                 &base,
-                &[("section", section), ("recent", &views.recent)],
+                &[
+                    ("section", section),
+                    ("recent", &views.recent),
+                    ("paths", &views.paths),
+                ],
             ),
         ));
     }
@@ -439,6 +443,7 @@ pub fn write_site(
     let mut extra: Vec<(String, Vec<u8>)> = vec![
         ("sitemap.xml".into(), sitemap(site).into_bytes()),
         ("graph.json".into(), graph_json(site).into_bytes()),
+        ("nav.json".into(), views::nav_json(views).into_bytes()),
         (
             "highlight.css".into(),
             markdown::highlight_css().into_bytes(),

@@ -7,3 +7,4 @@ mod errors;
 mod model;
 mod scaffold;
 mod support;
+mod theme;
