@@ -1,6 +1,7 @@
 //! Integration tests: each builds a tiny site in a temp dir with the real binary and checks what a
 //! user would see (files, HTML, error text, exit codes).
 
+mod browser;
 mod build;
 mod dates;
 mod errors;
