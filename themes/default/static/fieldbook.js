@@ -59,7 +59,7 @@
       setMenu(open);
       if (open) {
         var here = nav.querySelector("[aria-current='page']") || nav.querySelector("a");
-        if (here) here.focus();
+        if (here) here.focus({ preventScroll: true });
       }
     });
     document.addEventListener("keydown", function (e) {
