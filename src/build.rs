@@ -135,6 +135,8 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         }
     }
 
+    fill_last_updated(root, &mut pages);
+
     let base_path = config.base_path();
     let rendered: Vec<Rendered> = pages
         .par_iter()
@@ -191,6 +193,20 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         assets: found.assets,
         warnings,
     })
+}
+
+/// Pages without an `updated:` field take their file's last git commit date (one git call for all).
+fn fill_last_updated(root: &Path, pages: &mut [Page]) {
+    let path_of = |p: &Page| format!("content/{}", p.rel_path);
+    let wanted: HashSet<String> = pages
+        .iter()
+        .filter(|p| p.last_updated.is_none())
+        .map(path_of)
+        .collect();
+    let dates = crate::dates::last_commit_dates(root, &wanted);
+    for p in pages.iter_mut().filter(|p| p.last_updated.is_none()) {
+        p.last_updated = dates.get(&path_of(p)).cloned();
+    }
 }
 
 /// Where a content asset is published: its folders slugified like page URLs, its file name kept.
@@ -297,7 +313,7 @@ pub fn write_site(
                 let mut section = section.clone();
                 section.content = page.content.clone();
                 let name = if p.section.is_empty() { "index.html" } else { "section.html" };
-                let bytes = render!(templates, name, base, "section" => &section, "page" => &page, "recent" => &views.recent)?;
+                let bytes = render!(templates, name, base, "section" => &section, "page" => &page, "recent" => &views.recent, "paths" => &views.paths)?;
                 sink.put(&page_file(&p.url), bytes)?;
             } else {
                 let name = match &p.template {
@@ -351,7 +367,7 @@ pub fn write_site(
         };
         generated.push((
             page_file(&url),
-            render!(templates, name, base, "section" => section, "recent" => &views.recent),
+            render!(templates, name, base, "section" => section, "recent" => &views.recent, "paths" => &views.paths),
         ));
     }
     if !views.tags.is_empty() {
@@ -382,6 +398,7 @@ pub fn write_site(
     let mut extra: Vec<(String, Vec<u8>)> = vec![
         ("sitemap.xml".into(), sitemap(site).into_bytes()),
         ("graph.json".into(), graph_json(site).into_bytes()),
+        ("nav.json".into(), views::nav_json(views).into_bytes()),
         (
             "highlight.css".into(),
             markdown::highlight_css().into_bytes(),
@@ -442,7 +459,10 @@ fn sitemap(site: &Site) -> String {
         .pages
         .iter()
         .zip(&site.views.page_refs)
-        .map(|(p, r)| (r.url.clone(), p.updated.as_deref().or(p.date.as_deref())))
+        .map(|(p, r)| {
+            let lastmod = p.last_updated.as_deref().or(p.date.as_deref());
+            (r.url.clone(), lastmod)
+        })
         .collect();
     let with_page: HashSet<&str> = site
         .pages

@@ -160,6 +160,9 @@ pub struct Page {
     pub description: Option<String>,
     pub date: Option<String>,
     pub updated: Option<String>,
+    /// When the page last changed (`YYYY-MM-DD`): `updated`, else its file's last git commit (filled in
+    /// by [`crate::build::load`]), else none.
+    pub last_updated: Option<String>,
     pub tags: Vec<String>,
     pub weight: Option<i64>,
     pub draft: bool,
@@ -324,6 +327,7 @@ impl Page {
             description: get("description"),
             date: get("date"),
             updated: get("updated"),
+            last_updated: get("updated").map(|d| d.chars().take(10).collect()),
             tags: strings("tags"),
             weight: builtin.get("weight").and_then(|w| {
                 if let Value::Int(i) = w {

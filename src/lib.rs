@@ -11,7 +11,8 @@
 //! 6. [`render`]: tera templates (theme + site overrides)
 //! 7. [`output`]: atomic write of the whole site
 //!
-//! [`build`] runs them in sequence. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
+//! [`build`] runs them in sequence; [`dates`] adds last-updated dates from git, and [`scaffold`] writes
+//! new sites and pages for `init` and `new`. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
 //! all of a run's problems are reported together.
 
 // Diagnostics are the error type of every stage; they travel only on the failure path, so their size
@@ -21,11 +22,13 @@
 pub mod build;
 pub mod config;
 pub mod content;
+pub mod dates;
 pub mod diagnostics;
 pub mod graph;
 pub mod markdown;
 pub mod output;
 pub mod render;
+pub mod scaffold;
 pub mod schema;
 pub mod suggest;
 pub mod views;

@@ -57,6 +57,18 @@ enum Command {
         #[arg(long)]
         drafts: bool,
     },
+    /// Create a new site in DIR (a new or empty folder) that builds and checks clean.
+    Init {
+        /// The folder to create the site in.
+        dir: PathBuf,
+    },
+    /// Create a page of KIND titled TITLE, its front matter listing the kind's fields to fill in.
+    New {
+        /// The kind of page (as named in site.yaml, e.g. `playbook`, or its folder).
+        kind: String,
+        /// The page's title; the file is named after it.
+        title: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -127,7 +139,38 @@ fn main() -> ExitCode {
             }
             code
         }
+        Command::Init { dir } => match fieldbook::scaffold::init(&dir) {
+            Ok(files) => {
+                if !cli.quiet {
+                    println!("Created a new site in {}:", dir.display());
+                    for f in files {
+                        println!("  {}", f.display());
+                    }
+                    println!("Next: cd {} && fieldbook build", dir.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(d) => usage_failure(&[d], color),
+        },
+        Command::New { kind, title } => {
+            match fieldbook::scaffold::new_page(&cli.root, &kind, &title) {
+                Ok(path) => {
+                    if !cli.quiet {
+                        println!("Created {}", path.display());
+                        println!("Fill in its fields, then run `fieldbook check`.");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(d) => usage_failure(&d, color),
+            }
+        }
     }
+}
+
+/// `init` and `new` fail only on usage or I/O problems: print them, exit 2.
+fn usage_failure(diags: &[Diagnostic], color: bool) -> ExitCode {
+    eprint!("{}", render_terminal(diags, color));
+    ExitCode::from(2)
 }
 
 fn summary(diags: &[Diagnostic]) -> String {

@@ -61,6 +61,9 @@ pub struct FieldDef {
     /// One line that says what the field is for (errors, `fieldbook new`).
     #[serde(default)]
     pub description: String,
+    /// How the field is named on pages (the facts box); by default its key, capitalized.
+    #[serde(default)]
+    pub label: Option<String>,
     /// Index this field's text for search.
     #[serde(default)]
     pub searchable: bool,
@@ -77,6 +80,7 @@ impl FieldDef {
             required: false,
             default: None,
             description: String::new(),
+            label: None,
             searchable: false,
         }
     }

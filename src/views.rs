@@ -120,6 +120,8 @@ pub struct PageCtx {
     pub tags: Vec<Link>,
     pub date: Option<String>,
     pub updated: Option<String>,
+    /// When the page last changed (`YYYY-MM-DD`): `updated`, else its file's last git commit date.
+    pub last_updated: Option<String>,
     /// All fields, refs resolved to `{id, kind, title, url}`.
     pub fields: serde_json::Value,
     pub facts: Vec<Fact>,
@@ -135,6 +137,26 @@ pub struct PageCtx {
     pub words: usize,
     pub reading_minutes: usize,
     pub source_path: String,
+}
+
+/// A learning path as the home page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathCard {
+    #[serde(flatten)]
+    pub page: PageRef,
+    /// How many steps it has.
+    pub steps: usize,
+    /// Its first step.
+    pub first: Option<PageRef>,
+}
+
+/// A page with the date it last changed, for "recently updated" lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dated {
+    #[serde(flatten)]
+    pub page: PageRef,
+    /// `YYYY-MM-DD`.
+    pub date: String,
 }
 
 /// A group of entries on an index page.
@@ -234,8 +256,12 @@ pub struct Views {
     pub neighbours: Vec<(Option<usize>, Option<usize>)>,
     /// Per section URL: its non-section pages, ordered.
     pub members: HashMap<String, Vec<usize>>,
+    /// Per kind: its pages wherever they live, ordered.
+    pub by_kind: HashMap<String, Vec<usize>>,
+    /// Learning paths (pages of a kind with a `sequence`) for the home page's "where to start".
+    pub paths: Vec<PathCard>,
     /// Recently updated pages, newest first.
-    pub recent: Vec<PageRef>,
+    pub recent: Vec<Dated>,
     /// Every folder that is a section, with its `_index.md` page if it has one.
     pub section_index: BTreeMap<String, Option<usize>>,
 }
@@ -271,6 +297,15 @@ pub fn titles(pages: &[Page], rendered: &[Rendered]) -> Vec<String> {
         .collect()
 }
 
+/// An enum value as a reader sees it: `daily-sales` -> `Daily sales`.
+pub fn humanize(value: &str) -> String {
+    let spaced = value.replace(['-', '_'], " ");
+    let mut c = spaced.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
 fn title_case(s: &str) -> String {
     let words: Vec<String> = s
         .split(['-', '_', ' '])
@@ -300,6 +335,12 @@ fn sort_pages(idx: &mut [usize], pages: &[Page], titles: &[String]) {
             ))
     });
 }
+
+/// At most this many learning paths are offered on the home page.
+const MAX_HOME_PATHS: usize = 6;
+
+/// How many neighbours of the current page the sidebar lists (the rest load from `nav.json`).
+const SIDEBAR_WINDOW: usize = 30;
 
 /// Build all template data.
 pub fn build(
@@ -637,20 +678,25 @@ pub fn build(
         ));
     }
 
-    let mut recent: Vec<usize> = (0..pages.len())
-        .filter(|&i| {
-            !pages[i].is_section && (pages[i].updated.is_some() || pages[i].date.is_some())
-        })
+    let changed = |i: usize| {
+        pages[i]
+            .last_updated
+            .as_deref()
+            .or(pages[i].date.as_deref())
+            .map(|d| d.chars().take(10).collect::<String>())
+    };
+    let mut recent: Vec<(String, usize)> = (0..pages.len())
+        .filter(|&i| !pages[i].is_section)
+        .filter_map(|i| changed(i).map(|d| (d, i)))
         .collect();
-    recent.sort_by(|&a, &b| {
-        let da = pages[a].updated.as_ref().or(pages[a].date.as_ref());
-        let db = pages[b].updated.as_ref().or(pages[b].date.as_ref());
-        db.cmp(&da).then_with(|| titles[a].cmp(&titles[b]))
-    });
+    recent.sort_by(|(da, a), (db, b)| db.cmp(da).then_with(|| titles[*a].cmp(&titles[*b])));
     let recent = recent
         .into_iter()
         .take(8)
-        .map(|i| page_refs[i].clone())
+        .map(|(date, i)| Dated {
+            page: page_refs[i].clone(),
+            date,
+        })
         .collect();
 
     let top_sections: Vec<Link> = sections
@@ -679,6 +725,26 @@ pub fn build(
         extra: crate::schema::yaml_to_json(&serde_yaml::Value::Mapping(config.extra.clone())),
         page_count: pages.iter().filter(|p| !p.is_section).count(),
     };
+    let paths = config
+        .kinds
+        .iter()
+        .filter(|(_, k)| k.sequence.is_some())
+        .flat_map(|(name, _)| by_kind.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]))
+        .filter_map(|&i| {
+            let steps = sequence_steps(config, &pages[i], &outgoing[i], graph);
+            let first = steps.first().map(|&(t, _)| page_refs[t].clone());
+            (!steps.is_empty()).then(|| PathCard {
+                page: page_refs[i].clone(),
+                steps: steps.len(),
+                first,
+            })
+        })
+        .take(MAX_HOME_PATHS)
+        .collect();
+    let by_kind = by_kind
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     Views {
         site,
         page_refs,
@@ -688,6 +754,8 @@ pub fn build(
         sequences,
         neighbours,
         members,
+        by_kind,
+        paths,
         recent,
         section_index: section_pages,
     }
@@ -788,6 +856,14 @@ fn group_entries(
             }
         }
     }
+    let enum_values = def.is_some_and(|d| {
+        d.ty == FieldType::Enum || d.of.as_deref().is_some_and(|o| o.ty == FieldType::Enum)
+    });
+    if enum_values {
+        for (name, _) in &mut groups {
+            *name = humanize(name);
+        }
+    }
     if !other.is_empty() {
         groups.push(("Other".into(), other));
     }
@@ -827,6 +903,11 @@ pub fn facts(
         let Some(value) = page.fields.get(name) else {
             continue;
         };
+        let item_def = match def.ty {
+            FieldType::List => def.of.as_deref().unwrap_or(def),
+            _ => def,
+        };
+        let is_enum = item_def.ty == FieldType::Enum;
         let mut items = Vec::new();
         let mut push = |v: &Value| match v {
             Value::Ref(r) => match graph.lookup.resolve(&r.target, r.to.as_deref()) {
@@ -842,6 +923,10 @@ pub fn facts(
             Value::Str(s) if def.ty == FieldType::Url => items.push(FactItem {
                 text: s.clone(),
                 url: Some(s.clone()),
+            }),
+            Value::Str(s) if is_enum => items.push(FactItem {
+                text: humanize(s),
+                url: None,
             }),
             Value::Str(s) => items.push(FactItem {
                 text: s.clone(),
@@ -870,7 +955,7 @@ pub fn facts(
         }
         out.push(Fact {
             name: name.clone(),
-            label: title_case(name),
+            label: def.label.clone().unwrap_or_else(|| title_case(name)),
             description: def.description.clone(),
             items,
         });
@@ -991,20 +1076,19 @@ pub fn page_ctx(
     let (prev, next) = views.neighbours[i];
     let siblings = {
         let list: &[usize] = match &p.kind {
-            Some(k) => views
-                .members
-                .get(config.kinds[k].folder.trim_matches('/'))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]),
+            Some(k) => views.by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]),
             None => views
                 .members
                 .get(&p.section)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]),
         };
+        // A window around the page, so a page's size does not grow with its kind.
         let pos = list.iter().position(|&x| x == i).unwrap_or(0);
-        let start = pos.saturating_sub(15);
-        list[start..(start + 30).min(list.len())]
+        let start = pos
+            .saturating_sub(SIDEBAR_WINDOW / 2)
+            .min(list.len().saturating_sub(SIDEBAR_WINDOW));
+        list[start..(start + SIDEBAR_WINDOW).min(list.len())]
             .iter()
             .map(|&x| refs[x].clone())
             .collect()
@@ -1039,6 +1123,7 @@ pub fn page_ctx(
             .collect(),
         date: p.date.clone(),
         updated: p.updated.clone(),
+        last_updated: p.last_updated.clone(),
         fields: fields_json(p, refs, graph),
         facts: facts(config, p, refs, graph, false),
         backlinks: groups,
@@ -1077,4 +1162,48 @@ fn truncate_words(s: &str, n: usize) -> String {
     } else {
         format!("{}…", words[..n].join(" "))
     }
+}
+
+/// One page in `nav.json`.
+#[derive(Debug, Serialize)]
+struct NavPage<'a> {
+    title: &'a str,
+    url: &'a str,
+}
+
+/// One kind in `nav.json`, with all its pages in order.
+#[derive(Debug, Serialize)]
+struct NavKindPages<'a> {
+    name: &'a str,
+    title: &'a str,
+    url: &'a str,
+    pages: Vec<NavPage<'a>>,
+}
+
+/// `nav.json`: every kind with all its pages, written once per build. The theme loads it when a reader
+/// opens a kind in the sidebar, so each page's HTML carries only its own neighbourhood and the output
+/// grows linearly with the site, not quadratically.
+pub fn nav_json(views: &Views) -> String {
+    let kinds: Vec<NavKindPages> = views
+        .site
+        .kinds
+        .iter()
+        .map(|k| NavKindPages {
+            name: &k.name,
+            title: &k.title,
+            url: &k.url,
+            pages: views
+                .by_kind
+                .get(&k.name)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .map(|&i| NavPage {
+                    title: &views.page_refs[i].title,
+                    url: &views.page_refs[i].url,
+                })
+                .collect(),
+        })
+        .collect();
+    serde_json::to_string(&serde_json::json!({ "kinds": kinds })).unwrap_or_default()
 }

@@ -2,7 +2,11 @@
 //! user would see (files, HTML, error text, exit codes).
 
 mod bad_input;
+mod browser;
 mod build;
+mod dates;
 mod errors;
 mod model;
+mod scaffold;
 mod support;
+mod theme;
