@@ -11,7 +11,8 @@
 //! 6. [`render`]: tera templates (theme + site overrides)
 //! 7. [`output`]: atomic write of the whole site
 //!
-//! [`build`] runs them in sequence. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
+//! [`build`] runs them in sequence; [`serve`] runs them in memory, again on every change, and serves
+//! the result with live reload. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
 //! all of a run's problems are reported together.
 
 // Diagnostics are the error type of every stage; they travel only on the failure path, so their size
@@ -27,9 +28,11 @@ pub mod markdown;
 pub mod output;
 pub mod render;
 pub mod schema;
+pub mod serve;
 pub mod suggest;
 pub mod views;
 pub mod yaml;
 
 pub use build::{build, check, BuildOptions, BuildReport};
 pub use diagnostics::Diagnostic;
+pub use serve::{serve, ServeOptions};

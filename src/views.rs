@@ -399,11 +399,7 @@ pub fn build(
         .map(|p| {
             p.fields
                 .iter()
-                .flat_map(|(f, v)| {
-                    v.refs()
-                        .into_iter()
-                        .map(move |r| (f.clone(), r))
-                })
+                .flat_map(|(f, v)| v.refs().into_iter().map(move |r| (f.clone(), r)))
                 .filter_map(|(f, r)| {
                     graph
                         .lookup

@@ -43,9 +43,7 @@ pub fn error_diagnostic(
 
 fn token_end(text: &str, start: usize) -> usize {
     let rest = &text[start.min(text.len())..];
-    let len = rest
-        .find([':', '\n', ',', ']', '}'])
-        .unwrap_or(rest.len());
+    let len = rest.find([':', '\n', ',', ']', '}']).unwrap_or(rest.len());
     start + len.max(1).min(rest.len())
 }
 

@@ -1,0 +1,238 @@
+//! Serve, HTTP: answers requests from the in-memory site with tiny_http.
+//!
+//! Only GET and HEAD; the Host header must name this server (see [`super::path::host_allowed`]);
+//! request paths go through [`super::path::resolve`]; files read from disk are served only while
+//! their real path (symlinks followed) is inside the site's folder. HTML gets the reload script on
+//! the way out. No CORS header is ever sent. Each request sees one whole version of the site: a
+//! rebuild publishes a new map, it never changes the one being read.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use super::path::{self, Resolved};
+use super::rebuild::{Entry, Files};
+use super::reload::{self, Hub};
+
+/// What the HTTP threads share with the rebuild loop.
+pub struct Shared {
+    files: RwLock<Arc<Files>>,
+    /// Open pages listen here.
+    pub hub: Hub,
+    /// The site's folder, canonical: files from disk must resolve inside it.
+    pub root: PathBuf,
+    pub bind: IpAddr,
+    pub port: u16,
+}
+
+impl Shared {
+    pub fn new(root: PathBuf, bind: IpAddr, port: u16) -> Shared {
+        Shared {
+            files: RwLock::new(Arc::new(Files::new())),
+            hub: Hub::default(),
+            root,
+            bind,
+            port,
+        }
+    }
+
+    /// The site as it is now.
+    pub fn snapshot(&self) -> Arc<Files> {
+        match self.files.read() {
+            Ok(f) => f.clone(),
+            Err(e) => e.into_inner().clone(),
+        }
+    }
+
+    /// Serve a new version of the site.
+    pub fn publish(&self, files: Arc<Files>) {
+        match self.files.write() {
+            Ok(mut f) => *f = files,
+            Err(e) => *e.into_inner() = files,
+        }
+    }
+}
+
+/// Start `count` threads answering requests.
+pub fn spawn_workers(
+    server: Arc<Server>,
+    shared: Arc<Shared>,
+    count: usize,
+) -> Vec<JoinHandle<()>> {
+    (0..count)
+        .map(|_| {
+            let server = server.clone();
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                while let Ok(req) = server.recv() {
+                    handle(req, &shared);
+                }
+            })
+        })
+        .collect()
+}
+
+fn header(name: &str, value: &str) -> Option<Header> {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+/// Headers every response carries: no caching (a preview changes under the reader), no sniffing, and
+/// no reading by other origins.
+fn common<R: std::io::Read>(mut r: Response<R>) -> Response<R> {
+    for (n, v) in [
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cross-Origin-Resource-Policy", "same-origin"),
+    ] {
+        if let Some(h) = header(n, v) {
+            r.add_header(h);
+        }
+    }
+    r
+}
+
+fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
+    let mut r = common(Response::from_data(body).with_status_code(status));
+    if let Some(h) = header("Content-Type", content_type) {
+        r.add_header(h);
+    }
+    // The client going away is not our problem.
+    let _ = req.respond(r);
+}
+
+fn text(req: Request, status: u16, body: &str) {
+    send(
+        req,
+        status,
+        "text/plain; charset=utf-8",
+        body.as_bytes().to_vec(),
+    );
+}
+
+/// Answer one request.
+pub fn handle(req: Request, shared: &Arc<Shared>) {
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        let mut r = common(Response::from_string("only GET and HEAD\n").with_status_code(405));
+        if let Some(h) = header("Allow", "GET, HEAD") {
+            r.add_header(h);
+        }
+        let _ = req.respond(r);
+        return;
+    }
+    let host = req
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Host"))
+        .map(|h| h.value.as_str().to_string());
+    if !path::host_allowed(host.as_deref(), shared.bind, shared.port) {
+        text(
+            req,
+            403,
+            "fieldbook serve answers only requests addressed to it (Host: 127.0.0.1, localhost or the --bind address, with the port)\n",
+        );
+        return;
+    }
+    let files = shared.snapshot();
+    match path::resolve(req.url(), |p| files.contains_key(p)) {
+        Resolved::File(p) => match files.get(&p).and_then(|e| read(e, &shared.root)) {
+            Some(bytes) => {
+                let ct = path::content_type(&p);
+                let body = if ct.starts_with("text/html") {
+                    reload::inject(&bytes, false)
+                } else {
+                    bytes
+                };
+                send(req, 200, ct, body);
+            }
+            None => not_found(req, &files, &shared.root),
+        },
+        Resolved::Redirect(location) => {
+            let mut r = common(Response::from_string("").with_status_code(301));
+            if let Some(h) = header("Location", &location) {
+                r.add_header(h);
+            }
+            let _ = req.respond(r);
+        }
+        Resolved::Script => send(
+            req,
+            200,
+            "text/javascript; charset=utf-8",
+            reload::SCRIPT.as_bytes().to_vec(),
+        ),
+        Resolved::Events => events(req, shared),
+        Resolved::NotFound => not_found(req, &files, &shared.root),
+    }
+}
+
+/// A file's bytes; `None` when it cannot be read or a file from disk resolves outside the site.
+fn read(entry: &Entry, root: &Path) -> Option<Vec<u8>> {
+    match entry {
+        Entry::Bytes(b) => Some(b.to_vec()),
+        Entry::Disk(p) => {
+            let real = std::fs::canonicalize(p).ok()?;
+            if !real.starts_with(root) {
+                return None;
+            }
+            std::fs::read(real).ok()
+        }
+    }
+}
+
+/// The site's 404.html with status 404, or a bare page when there is no site yet (it still carries
+/// the reload script, so the error overlay shows).
+fn not_found(req: Request, files: &Files, root: &Path) {
+    let page = files
+        .get("404.html")
+        .and_then(|e| read(e, root))
+        .unwrap_or_else(|| {
+            b"<!doctype html><meta charset=\"utf-8\"><title>Not found</title><body><h1>Not found</h1><p>fieldbook serve has no page here (yet).</p></body>".to_vec()
+        });
+    send(
+        req,
+        404,
+        "text/html; charset=utf-8",
+        reload::inject(&page, true),
+    );
+}
+
+/// The live-reload stream: one thread per open page, which writes events as they come and a comment
+/// every 15 s (so a closed page is noticed), until the page goes away.
+fn events(req: Request, shared: &Arc<Shared>) {
+    if req.method() == &Method::Head {
+        send(req, 200, "text/event-stream", Vec::new());
+        return;
+    }
+    let Some(rx) = shared.hub.subscribe() else {
+        text(req, 503, "too many pages are listening for reloads\n");
+        return;
+    };
+    std::thread::spawn(move || {
+        let mut w = req.into_writer();
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 1000\n\n";
+        if w.write_all(head.as_bytes())
+            .and_then(|_| w.flush())
+            .is_err()
+        {
+            return;
+        }
+        loop {
+            let chunk = match rx.recv_timeout(Duration::from_secs(15)) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) => Arc::from(": keep-alive\n\n"),
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            if w.write_all(chunk.as_bytes())
+                .and_then(|_| w.flush())
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+}
