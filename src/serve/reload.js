@@ -3,7 +3,8 @@
 (function () {
   "use strict";
   if (window.__fieldbookReload) return;
-  window.__fieldbookReload = true;
+  // State for people (and tests) who want to know whether this page is listening.
+  var state = window.__fieldbookReload = { connected: false };
   var script = document.currentScript;
   var notFound = !!(script && script.getAttribute("data-status") === "404");
 
@@ -89,13 +90,20 @@
     });
   }
 
-  var source = new EventSource("/__fieldbook/events");
-  source.addEventListener("reload", function (e) {
-    var d = JSON.parse(e.data);
-    hide();
-    if (d.all || notFound || d.paths.indexOf(here()) >= 0) location.reload();
-  });
-  source.addEventListener("css", function (e) { swapCss(JSON.parse(e.data).paths); });
-  source.addEventListener("problems", function (e) { show(JSON.parse(e.data)); });
-  source.addEventListener("ok", hide);
+  // Connect once the page has loaded, so the stream never holds up its load event.
+  function listen() {
+    var source = new EventSource("/__fieldbook/events");
+    source.addEventListener("open", function () { state.connected = true; });
+    source.addEventListener("error", function () { state.connected = false; });
+    source.addEventListener("reload", function (e) {
+      var d = JSON.parse(e.data);
+      hide();
+      if (d.all || notFound || d.paths.indexOf(here()) >= 0) location.reload();
+    });
+    source.addEventListener("css", function (e) { swapCss(JSON.parse(e.data).paths); });
+    source.addEventListener("problems", function (e) { show(JSON.parse(e.data)); });
+    source.addEventListener("ok", hide);
+  }
+  if (document.readyState === "complete") listen();
+  else window.addEventListener("load", listen);
 })();

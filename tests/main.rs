@@ -1,0 +1,3 @@
+//! Integration tests: the real `fieldbook` binary against small sites written into temp folders.
+
+mod serve;
