@@ -145,7 +145,10 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     }
 
     let mut last_warnings = String::new();
-    while let Some(batch) = watcher.next_batch() {
+    while let Some(mut batch) = watcher.next_batch() {
+        if watch::Watcher::page_vanished(&batch) {
+            watcher.extend(&mut batch, watch::VANISH_GRACE);
+        }
         let mut changes = watch::changes_of(
             &root,
             builder.theme(),

@@ -35,6 +35,10 @@ pub enum Change {
     Content(PathBuf),
 }
 
+/// When a page vanishes in a batch, events are gathered this much longer: an editor that saves by
+/// renaming the old file away and the new one into place may be about to put it back.
+pub const VANISH_GRACE: Duration = Duration::from_millis(100);
+
 /// The folders of a site that are watched (recursively), besides site.yaml.
 pub const WATCHED_DIRS: [&str; 4] = ["content", "templates", "static", "themes"];
 
@@ -199,6 +203,25 @@ impl Watcher {
             self.refresh();
         }
         Some(batch)
+    }
+
+    /// Gather events into `batch` for `wait` more.
+    pub fn extend(&mut self, batch: &mut Batch, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.rx.recv_timeout(left) {
+                Ok(ev) => self.take(ev, batch),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Whether a Markdown file named in the batch is gone now.
+    pub fn page_vanished(batch: &Batch) -> bool {
+        batch
+            .paths
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("md")) && !p.exists())
     }
 
     fn take(&self, ev: notify::Result<notify::Event>, batch: &mut Batch) {
