@@ -3,7 +3,8 @@
 //! Only GET and HEAD; the Host header must name this server (see [`super::path::host_allowed`]);
 //! request paths go through [`super::path::resolve`]; files read from disk are served only while
 //! their real path (symlinks followed) is inside the site's folder. HTML gets the reload script on
-//! the way out. No CORS header is ever sent. Each request sees one whole version of the site: a
+//! the way out. No CORS header is ever sent. tiny_http parses requests; responses are written whole,
+//! with `Connection: close` (see [`COMMON`]). Each request sees one whole version of the site: a
 //! rebuild publishes a new map, it never changes the one being read.
 
 use std::io::Write;
@@ -14,7 +15,7 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tiny_http::{Header, Method, Request, Response, Server};
+use tiny_http::{Method, Request, Server};
 
 use super::path::{self, Resolved};
 use super::rebuild::{Entry, Files};
@@ -78,32 +79,44 @@ pub fn spawn_workers(
         .collect()
 }
 
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+/// Headers every response carries: no caching (a preview changes under the reader), no sniffing, no
+/// reading by other origins, and the end of the connection. tiny_http keeps connections open and
+/// serves each from one thread of a small pool; browsers open several at once and keep them idle, and
+/// a connection that has to wait for a free thread could wait for minutes. Closing after every
+/// response keeps the pool free (on loopback a new connection costs next to nothing).
+const COMMON: &str = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nCross-Origin-Resource-Policy: same-origin\r\nConnection: close\r\n";
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        503 => "Service Unavailable",
+        _ => "",
+    }
 }
 
-/// Headers every response carries: no caching (a preview changes under the reader), no sniffing, and
-/// no reading by other origins.
-fn common<R: std::io::Read>(mut r: Response<R>) -> Response<R> {
-    for (n, v) in [
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Cross-Origin-Resource-Policy", "same-origin"),
-    ] {
-        if let Some(h) = header(n, v) {
-            r.add_header(h);
-        }
+/// Write a whole response (head and body in one write) and close. `extra` holds further header lines.
+fn send_with(req: Request, status: u16, content_type: &str, extra: &str, body: &[u8]) {
+    let head_only = req.method() == &Method::Head;
+    let mut out = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{COMMON}{extra}\r\n",
+        reason(status),
+        body.len()
+    )
+    .into_bytes();
+    if !head_only {
+        out.extend_from_slice(body);
     }
-    r
+    let mut w = req.into_writer();
+    // The client going away is not our problem.
+    let _ = w.write_all(&out).and_then(|_| w.flush());
 }
 
 fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
-    let mut r = common(Response::from_data(body).with_status_code(status));
-    if let Some(h) = header("Content-Type", content_type) {
-        r.add_header(h);
-    }
-    // The client going away is not our problem.
-    let _ = req.respond(r);
+    send_with(req, status, content_type, "", &body);
 }
 
 fn text(req: Request, status: u16, body: &str) {
@@ -118,11 +131,13 @@ fn text(req: Request, status: u16, body: &str) {
 /// Answer one request.
 pub fn handle(req: Request, shared: &Arc<Shared>) {
     if !matches!(req.method(), Method::Get | Method::Head) {
-        let mut r = common(Response::from_string("only GET and HEAD\n").with_status_code(405));
-        if let Some(h) = header("Allow", "GET, HEAD") {
-            r.add_header(h);
-        }
-        let _ = req.respond(r);
+        send_with(
+            req,
+            405,
+            "text/plain; charset=utf-8",
+            "Allow: GET, HEAD\r\n",
+            b"only GET and HEAD\n",
+        );
         return;
     }
     let host = req
@@ -152,13 +167,14 @@ pub fn handle(req: Request, shared: &Arc<Shared>) {
             }
             None => not_found(req, &files, &shared.root),
         },
-        Resolved::Redirect(location) => {
-            let mut r = common(Response::from_string("").with_status_code(301));
-            if let Some(h) = header("Location", &location) {
-                r.add_header(h);
-            }
-            let _ = req.respond(r);
-        }
+        Resolved::Redirect(location) => send_with(
+            req,
+            301,
+            "text/plain; charset=utf-8",
+            // The location is built from percent-encoded segments: no CR or LF can be in it.
+            &format!("Location: {location}\r\n"),
+            b"",
+        ),
         Resolved::Script => send(
             req,
             200,
@@ -214,7 +230,9 @@ fn events(req: Request, shared: &Arc<Shared>) {
     };
     std::thread::spawn(move || {
         let mut w = req.into_writer();
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 1000\n\n";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n{COMMON}\r\nretry: 1000\n\n"
+        );
         if w.write_all(head.as_bytes())
             .and_then(|_| w.flush())
             .is_err()

@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
-use super::{fixture, write, Server, WAIT};
+use super::{fixture, write, Server};
+
+/// Browser steps get longer than the other tests: Chromium starts slowly on a busy 2-core machine.
+const WAIT: Duration = Duration::from_secs(60);
 
 fn chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("CHROMIUM") {
@@ -146,8 +149,8 @@ impl Cdp {
         r["result"]["value"].clone()
     }
 
-    /// Poll an expression until it is true.
-    fn wait_for(&mut self, expr: &str, what: &str) {
+    /// Poll an expression until it is true; on time-out, say what the page and the server show.
+    fn wait_for(&mut self, expr: &str, what: &str, server: &Server) {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
             if self.eval(expr) == Value::Bool(true) {
@@ -155,8 +158,11 @@ impl Cdp {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let seen = self.eval("location.href + ' | ' + document.readyState + ' | ' + document.body.innerText.slice(0, 300)");
-        panic!("browser: {what} did not happen within {WAIT:?}; the page: {seen}");
+        let seen = self.eval("location.href + ' | ' + document.readyState + ' | loaded: ' + performance.getEntriesByType('resource').map(e => e.name.split('/').pop() + ' ' + Math.round(e.duration) + 'ms').join(', ') + ' | ' + document.body.innerText.slice(0, 200)");
+        panic!(
+            "browser: {what} did not happen within {WAIT:?}; the page: {seen}\nserver:\n{}",
+            server.printed()
+        );
     }
 }
 
@@ -201,12 +207,12 @@ fn an_open_page_follows_edits_errors_and_fixes() {
     );
     cdp.wait_for(
         "document.readyState === 'complete' && document.body.innerText.includes('Alpha is the first tool.')",
-        "the page to load",
-    );
+        "the page to load", &s);
     // The reload stream is open before the edit.
     cdp.wait_for(
         "!!(window.__fieldbookReload && window.__fieldbookReload.connected)",
         "the event stream to open",
+        &s,
     );
 
     // 1. An edit: the page updates by itself.
@@ -218,6 +224,7 @@ fn an_open_page_follows_edits_errors_and_fixes() {
     cdp.wait_for(
         "document.body.innerText.includes('Alpha, edited while open.')",
         "the page to show the edit",
+        &s,
     );
 
     // 2. A broken edit: the overlay names the file and line; the old text stays underneath.
@@ -230,6 +237,7 @@ fn an_open_page_follows_edits_errors_and_fixes() {
     cdp.wait_for(
         &format!("{overlay_text}.includes('content/tools/alpha.md:')"),
         "the error overlay to show the file",
+        &s,
     );
     let text = cdp.eval(overlay_text);
     assert!(text.as_str().unwrap().contains("error"), "{text}");
@@ -252,7 +260,15 @@ fn an_open_page_follows_edits_errors_and_fixes() {
     );
     cdp.wait_for(
         "!document.getElementById('fieldbook-overlay') && document.body.innerText.includes('Alpha, fixed.')",
-        "the overlay to go and the fix to show",
+        "the overlay to go and the fix to show", &s);
+
+    // Let any late rebuild of the fix settle (a busy machine can split a save into two batches,
+    // and a second reload would drop the stylesheet this step adds).
+    std::thread::sleep(Duration::from_millis(500));
+    cdp.wait_for(
+        "document.readyState === 'complete' && !!window.__fieldbookReload.connected",
+        "the page to settle",
+        &s,
     );
 
     // 4. A stylesheet change applies without a reload.
@@ -260,6 +276,7 @@ fn an_open_page_follows_edits_errors_and_fixes() {
     cdp.wait_for(
         "getComputedStyle(document.body).color === 'rgb(1, 2, 3)'",
         "the test stylesheet to apply",
+        &s,
     );
     write(
         site.path(),
@@ -269,6 +286,7 @@ fn an_open_page_follows_edits_errors_and_fixes() {
     cdp.wait_for(
         "getComputedStyle(document.body).color === 'rgb(4, 5, 6)'",
         "the new stylesheet to apply",
+        &s,
     );
     assert_eq!(cdp.eval("window.__notReloaded === true"), Value::Bool(true));
 }
