@@ -100,27 +100,10 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
     let mut diags = found.diags;
 
     // Read and parse every page, in parallel.
-    type Parsed = Result<(Page, Vec<Diagnostic>), Vec<Diagnostic>>;
     let parsed: Vec<Parsed> = found
         .pages
         .par_iter()
-        .map(|rel| {
-            let shown = Path::new("content").join(rel);
-            let bytes = std::fs::read(content_dir.join(rel)).map_err(|e| {
-                vec![Diagnostic::error("io", format!("cannot read: {e}"))
-                    .in_file(&shown)
-                    .with_help("check the file's permissions")]
-            })?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                let at = e.utf8_error().valid_up_to();
-                let good = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-                let src = Source::new(&shown, good);
-                vec![Diagnostic::error("encoding", "file is not valid UTF-8")
-                    .at(&src, at..at)
-                    .with_help("save the file as UTF-8")]
-            })?;
-            Ok(Page::parse(&config, rel, Source::new(shown, text)))
-        })
+        .map(|rel| read_page(&config, &content_dir, rel))
         .collect();
     let mut pages = Vec::with_capacity(parsed.len());
     for p in parsed {
@@ -134,43 +117,66 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
             Err(mut d) => diags.append(&mut d),
         }
     }
+    let rendered: Vec<Rendered> = pages.par_iter().map(|p| render_page(&config, p)).collect();
+    assemble(root, config, pages, rendered, found.assets, diags)
+}
 
-    fill_last_updated(root, &mut pages);
+/// A page with the problems found in it, or the reason it could not be read.
+pub type Parsed = Result<(Page, Vec<Diagnostic>), Vec<Diagnostic>>;
 
+/// Read one file under content/ and parse it into a [`Page`] (front matter checked, body not yet
+/// rendered). An unreadable or non-UTF-8 file is an error; problems in the page come back beside it.
+pub fn read_page(config: &SiteConfig, content_dir: &Path, rel: &Path) -> Parsed {
+    let shown = Path::new("content").join(rel);
+    let bytes = std::fs::read(content_dir.join(rel)).map_err(|e| {
+        vec![Diagnostic::error("io", format!("cannot read: {e}"))
+            .in_file(&shown)
+            .with_help("check the file's permissions")]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let good = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+        let src = Source::new(&shown, good);
+        vec![Diagnostic::error("encoding", "file is not valid UTF-8")
+            .at(&src, at..at)
+            .with_help("save the file as UTF-8")]
+    })?;
+    Ok(Page::parse(config, rel, Source::new(shown, text)))
+}
+
+/// Render one page's Markdown body with the site's options.
+pub fn render_page(config: &SiteConfig, page: &Page) -> Rendered {
     let base_path = config.base_path();
-    let rendered: Vec<Rendered> = pages
-        .par_iter()
-        .map(|p| {
-            let opts = MarkdownOptions {
-                raw_html: config.markdown.raw_html,
-                highlight: config.markdown.highlight,
-                take_title: p.title.is_none(),
-                base_path: &base_path,
-                folder: &p.section,
-            };
-            markdown::render(p.body_text(), &opts)
-        })
-        .collect();
+    let opts = MarkdownOptions {
+        raw_html: config.markdown.raw_html,
+        highlight: config.markdown.highlight,
+        take_title: page.title.is_none(),
+        base_path: &base_path,
+        folder: &page.section,
+    };
+    markdown::render(page.body_text(), &opts)
+}
+
+/// The stages after parsing: titles, the link graph, file checks and the views. `diags` holds what
+/// earlier stages found; any error among them or found here fails the whole site.
+pub fn assemble(
+    root: &Path,
+    config: SiteConfig,
+    mut pages: Vec<Page>,
+    rendered: Vec<Rendered>,
+    assets: Vec<PathBuf>,
+    mut diags: Vec<Diagnostic>,
+) -> Result<Site, Vec<Diagnostic>> {
+    fill_last_updated(root, &mut pages);
+    let base_path = config.base_path();
     let titles = views::titles(&pages, &rendered);
     let (graph, mut graph_diags) = graph::build(&pages, &rendered, &titles, &base_path);
     diags.append(&mut graph_diags);
 
     // Files the pages point at must exist (beside the pages, or in static/).
-    let asset_outputs: HashSet<String> =
-        found.assets.iter().map(|a| asset_output_path(a)).collect();
+    let asset_outputs = asset_outputs(&assets);
     for (p, r) in pages.iter().zip(&rendered) {
-        for (asset, span) in &r.assets {
-            let decoded = markdown::percent_decode(asset);
-            let in_static = root.join("static").join(&decoded).is_file();
-            if !asset_outputs.contains(&decoded) && !in_static {
-                let at = p.body.start + span.start..p.body.start + span.end;
-                diags.push(
-                    Diagnostic::error("missing-file", format!("links to `{asset}`, which is neither beside the page in content/ nor in static/"))
-                        .at(&p.source, at)
-                        .with_help("check the file name, or put the file next to the page"),
-                );
-            }
-        }
+        diags.extend(check_assets(root, &asset_outputs, p, r));
     }
 
     let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -183,14 +189,14 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
     }
     let views = views::build(&config, &pages, &rendered, &titles, &graph);
     Ok(Site {
-        root: root.clone(),
+        root: root.to_path_buf(),
         config,
         pages,
         rendered,
         titles,
         graph,
         views,
-        assets: found.assets,
+        assets,
         warnings,
     })
 }
@@ -209,8 +215,37 @@ fn fill_last_updated(root: &Path, pages: &mut [Page]) {
     }
 }
 
+/// Where each content asset is published (see [`check_assets`]).
+pub fn asset_outputs(assets: &[PathBuf]) -> HashSet<String> {
+    assets.iter().map(|a| asset_output_path(a)).collect()
+}
+
+/// The files a page's body points at must exist: beside the pages in content/ (`asset_outputs`) or in
+/// the site's static/.
+pub fn check_assets(
+    root: &Path,
+    asset_outputs: &HashSet<String>,
+    page: &Page,
+    rendered: &Rendered,
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (asset, span) in &rendered.assets {
+        let decoded = markdown::percent_decode(asset);
+        let in_static = root.join("static").join(&decoded).is_file();
+        if !asset_outputs.contains(&decoded) && !in_static {
+            let at = page.body.start + span.start..page.body.start + span.end;
+            diags.push(
+                Diagnostic::error("missing-file", format!("links to `{asset}`, which is neither beside the page in content/ nor in static/"))
+                    .at(&page.source, at)
+                    .with_help("check the file name, or put the file next to the page"),
+            );
+        }
+    }
+    diags
+}
+
 /// Where a content asset is published: its folders slugified like page URLs, its file name kept.
-fn asset_output_path(rel: &Path) -> String {
+pub fn asset_output_path(rel: &Path) -> String {
     let mut parts: Vec<String> = rel
         .parent()
         .map(|p| {
@@ -273,21 +308,262 @@ pub fn check(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
     Ok(site)
 }
 
-fn base_context(site: &Site) -> Context {
-    let mut ctx = Context::new();
-    ctx.insert("site", &site.views.site);
-    ctx
+/// One output made from a template. [`outputs`] lists them all; [`prepare`] gathers what one of them
+/// sees, so that `serve` can tell which outputs an edit changes before rendering any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Output {
+    /// A content page (a section's `_index.md` included), with the redirects of its aliases.
+    Page(usize),
+    /// A section that has no `_index.md`: an index into `views.sections`.
+    Section(usize),
+    /// The list of tags.
+    Tags,
+    /// One tag: an index into `views.tags`.
+    Tag(usize),
+    /// One matrix view: an index into `views.matrices`.
+    Matrix(usize),
+    /// The site's 404 page.
+    NotFound,
 }
 
-/// Render a template with the site-wide context plus the given values (each serialized once, straight
-/// into tera's context).
-macro_rules! render {
-    ($templates:expr, $name:expr, $base:expr $(, $key:literal => $value:expr)* $(,)?) => {{
-        #[allow(unused_mut)]
-        let mut ctx = $base.clone();
-        $(ctx.insert($key, $value);)*
-        $templates.render($name, &ctx).map(String::into_bytes)
-    }};
+/// An output ready to render: where it goes, its template and its whole context.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Path under the site's root, e.g. `tools/doudian/index.html`.
+    pub path: String,
+    pub template: String,
+    /// Everything the template sees (`site`, `page`, `section`...), as a JSON object.
+    pub context: serde_json::Value,
+    /// Redirect pages for a page's aliases: (path, HTML).
+    pub aliases: Vec<(String, String)>,
+}
+
+impl Prepared {
+    /// A hash of what the output depends on (template name, context, aliases): two equal prints
+    /// render the same bytes with the same templates.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        struct HashWriter(std::collections::hash_map::DefaultHasher);
+        impl std::io::Write for HashWriter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.write(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = HashWriter(Default::default());
+        self.path.hash(&mut w.0);
+        self.template.hash(&mut w.0);
+        self.aliases.hash(&mut w.0);
+        // Writing into a hasher cannot fail.
+        let _ = serde_json::to_writer(&mut w, &self.context);
+        w.0.finish()
+    }
+}
+
+/// Every template output of the site, in a stable order.
+pub fn outputs(site: &Site) -> Vec<Output> {
+    let views = &site.views;
+    let with_page: HashSet<&str> = site
+        .pages
+        .iter()
+        .filter(|p| p.is_section)
+        .map(|p| p.section.as_str())
+        .collect();
+    let mut out: Vec<Output> = (0..site.pages.len()).map(Output::Page).collect();
+    out.extend(
+        views
+            .sections
+            .iter()
+            .enumerate()
+            .filter(|(_, (folder, _))| !with_page.contains(folder.as_str()))
+            .map(|(i, _)| Output::Section(i)),
+    );
+    if !views.tags.is_empty() {
+        out.push(Output::Tags);
+        out.extend((0..views.tags.len()).map(Output::Tag));
+    }
+    out.extend((0..views.matrices.len()).map(Output::Matrix));
+    out.push(Output::NotFound);
+    out
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Gather the template and context of one output. `None` for a section page whose folder has no
+/// section (which cannot happen for a site from [`load`]).
+pub fn prepare(site: &Site, templates: &Templates, output: Output) -> Option<Prepared> {
+    let config = &site.config;
+    let views = &site.views;
+    let mut ctx = serde_json::Map::new();
+    ctx.insert("site".into(), json(&views.site));
+    let mut aliases = Vec::new();
+    let (path, template) = match output {
+        Output::Page(i) => {
+            let p = site.pages.get(i)?;
+            let html = markdown::fill_holes(&site.rendered[i].html, &site.graph.fills[i]);
+            let page = views::page_ctx(
+                config,
+                views,
+                &site.pages,
+                &site.titles,
+                i,
+                &site.rendered[i],
+                html,
+                &site.graph,
+            );
+            let template = if p.is_section {
+                let (_, section) = views.sections.iter().find(|(f, _)| *f == p.section)?;
+                let mut section = section.clone();
+                section.content = page.content.clone();
+                ctx.insert("section".into(), json(&section));
+                ctx.insert("recent".into(), json(&views.recent));
+                ctx.insert("paths".into(), json(&views.paths));
+                if p.section.is_empty() {
+                    "index.html"
+                } else {
+                    "section.html"
+                }
+                .to_string()
+            } else {
+                match &p.template {
+                    Some(t) => t.clone(),
+                    None => p
+                        .kind
+                        .as_ref()
+                        .map(|k| format!("{k}.html"))
+                        .filter(|t| templates.has(t))
+                        .unwrap_or_else(|| "page.html".into()),
+                }
+            };
+            ctx.insert("page".into(), json(&page));
+            for alias in &p.aliases {
+                let url = alias.trim_matches('/');
+                let to = &views.page_refs[i].url;
+                let html = format!(
+                    "<!doctype html><meta charset=\"utf-8\"><title>Redirect</title><link rel=\"canonical\" href=\"{to}\"><meta http-equiv=\"refresh\" content=\"0; url={to}\"><a href=\"{to}\">{to}</a>\n"
+                );
+                aliases.push((format!("{url}/index.html"), html));
+            }
+            (page_file(&p.url), template)
+        }
+        Output::Section(i) => {
+            let (folder, section) = views.sections.get(i)?;
+            ctx.insert("section".into(), json(section));
+            ctx.insert("recent".into(), json(&views.recent));
+            ctx.insert("paths".into(), json(&views.paths));
+            if folder.is_empty() {
+                (page_file(""), "index.html".to_string())
+            } else {
+                (page_file(&format!("{folder}/")), "section.html".to_string())
+            }
+        }
+        Output::Tags => {
+            ctx.insert("tags".into(), json(&views.tags));
+            ("tags/index.html".into(), "tags.html".into())
+        }
+        Output::Tag(i) => {
+            let t = views.tags.get(i)?;
+            ctx.insert("tag".into(), json(t));
+            (format!("tags/{}/index.html", t.slug), "tag.html".into())
+        }
+        Output::Matrix(i) => {
+            let m = views.matrices.get(i)?;
+            ctx.insert("matrix".into(), json(m));
+            (
+                format!("matrices/{}/index.html", slugify(&m.slug)),
+                "matrix.html".into(),
+            )
+        }
+        Output::NotFound => ("404.html".into(), "404.html".into()),
+    };
+    Some(Prepared {
+        path,
+        template,
+        context: serde_json::Value::Object(ctx),
+        aliases,
+    })
+}
+
+/// Render a prepared output: its file, then its alias redirects.
+pub fn render_prepared(
+    templates: &Templates,
+    prepared: &Prepared,
+) -> Result<Vec<(String, Vec<u8>)>, Diagnostic> {
+    let ctx = Context::from_value(prepared.context.clone())
+        .map_err(|e| render::template_error(&format!("templates/{}", prepared.template), &e))?;
+    let html = templates.render(&prepared.template, &ctx)?;
+    let mut files = vec![(prepared.path.clone(), html.into_bytes())];
+    files.extend(
+        prepared
+            .aliases
+            .iter()
+            .map(|(p, h)| (p.clone(), h.clone().into_bytes())),
+    );
+    Ok(files)
+}
+
+/// Files generated from the whole site rather than from a template: sitemap.xml, graph.json and the
+/// highlighting stylesheet.
+pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("sitemap.xml".into(), sitemap(site).into_bytes()),
+        ("graph.json".into(), graph_json(site).into_bytes()),
+        ("nav.json".into(), views::nav_json(&site.views).into_bytes()),
+        (
+            "highlight.css".into(),
+            markdown::highlight_css().into_bytes(),
+        ),
+    ]
+}
+
+/// Where a static file comes from.
+#[derive(Debug, Clone)]
+pub enum StaticSource {
+    /// A file of the theme built into the binary.
+    Embedded(Vec<u8>),
+    /// A file on disk (the site's static/, a theme folder of the site).
+    Disk(PathBuf),
+}
+
+/// The static files of the site, by output path: the theme's, then the site's static/ (which wins
+/// when both have a file).
+pub fn static_files(site: &Site) -> Result<Vec<(String, StaticSource)>, Vec<Diagnostic>> {
+    let root = &site.root;
+    let theme = &site.config.theme;
+    let mut out = Vec::new();
+    let mut diags = Vec::new();
+    let theme_dir = root.join("themes").join(theme);
+    let theme_list = if theme_dir.is_dir() {
+        render::list_tree(&theme_dir.join("static"), &format!("themes/{theme}/static")).map(|l| {
+            l.into_iter()
+                .map(|(p, f)| (p, StaticSource::Disk(f)))
+                .collect()
+        })
+    } else {
+        render::theme_files(root, theme, "static").map(|l| {
+            l.into_iter()
+                .map(|f| (f.path, StaticSource::Embedded(f.bytes)))
+                .collect::<Vec<_>>()
+        })
+    };
+    match theme_list {
+        Ok(list) => out.extend(list),
+        Err(d) => diags.push(d),
+    }
+    match render::list_tree(&root.join("static"), "static") {
+        Ok(list) => out.extend(list.into_iter().map(|(p, f)| (p, StaticSource::Disk(f)))),
+        Err(d) => diags.push(d),
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Render every page and generated view into `sink`; copy static files and assets. Returns the number
@@ -297,41 +573,19 @@ pub fn write_site(
     templates: &Templates,
     sink: &dyn Sink,
 ) -> Result<usize, Vec<Diagnostic>> {
-    let base = base_context(site);
-    let config = &site.config;
-    let views = &site.views;
-
-    // Content pages, in parallel.
-    let results: Vec<Result<usize, Diagnostic>> = (0..site.pages.len())
+    // Template outputs, in parallel.
+    let results: Vec<Result<usize, Diagnostic>> = outputs(site)
         .into_par_iter()
-        .map(|i| {
-            let p = &site.pages[i];
-            let html = markdown::fill_holes(&site.rendered[i].html, &site.graph.fills[i]);
-            let page = views::page_ctx(config, views, &site.pages, &site.titles, i, &site.rendered[i], html, &site.graph);
-            if p.is_section {
-                let Some((_, section)) = views.sections.iter().find(|(f, _)| *f == p.section) else { return Ok(0) };
-                let mut section = section.clone();
-                section.content = page.content.clone();
-                let name = if p.section.is_empty() { "index.html" } else { "section.html" };
-                let bytes = render!(templates, name, base, "section" => &section, "page" => &page, "recent" => &views.recent, "paths" => &views.paths)?;
-                sink.put(&page_file(&p.url), bytes)?;
-            } else {
-                let name = match &p.template {
-                    Some(t) => t.clone(),
-                    None => p.kind.as_ref().map(|k| format!("{k}.html")).filter(|t| templates.has(t)).unwrap_or_else(|| "page.html".into()),
-                };
-                let bytes = render!(templates, &name, base, "page" => &page)?;
-                sink.put(&page_file(&p.url), bytes)?;
+        .map(|o| {
+            let Some(prepared) = prepare(site, templates, o) else {
+                return Ok(0);
+            };
+            let files = render_prepared(templates, &prepared)?;
+            let n = files.len();
+            for (path, bytes) in files {
+                sink.put(&path, bytes)?;
             }
-            for alias in &p.aliases {
-                let url = alias.trim_matches('/');
-                let to = &views.page_refs[i].url;
-                let html = format!(
-                    "<!doctype html><meta charset=\"utf-8\"><title>Redirect</title><link rel=\"canonical\" href=\"{to}\"><meta http-equiv=\"refresh\" content=\"0; url={to}\"><a href=\"{to}\">{to}</a>\n"
-                );
-                sink.put(&format!("{url}/index.html"), html.into_bytes())?;
-            }
-            Ok(1 + p.aliases.len())
+            Ok(n)
         })
         .collect();
     let mut diags = Vec::new();
@@ -342,84 +596,26 @@ pub fn write_site(
             Err(d) => diags.push(d),
         }
     }
-
-    // Sections without an _index.md page.
-    let with_page: HashSet<&str> = site
-        .pages
-        .iter()
-        .filter(|p| p.is_section)
-        .map(|p| p.section.as_str())
-        .collect();
-    let mut generated: Vec<(String, Result<Vec<u8>, Diagnostic>)> = Vec::new();
-    for (folder, section) in &views.sections {
-        if with_page.contains(folder.as_str()) {
-            continue;
-        }
-        let name = if folder.is_empty() {
-            "index.html"
-        } else {
-            "section.html"
-        };
-        let url = if folder.is_empty() {
-            String::new()
-        } else {
-            format!("{folder}/")
-        };
-        generated.push((
-            page_file(&url),
-            render!(templates, name, base, "section" => section, "recent" => &views.recent, "paths" => &views.paths),
-        ));
-    }
-    if !views.tags.is_empty() {
-        generated.push((
-            "tags/index.html".into(),
-            render!(templates, "tags.html", base, "tags" => &views.tags),
-        ));
-        for t in &views.tags {
-            generated.push((
-                format!("tags/{}/index.html", t.slug),
-                render!(templates, "tag.html", base, "tag" => t),
-            ));
-        }
-    }
-    for m in &views.matrices {
-        generated.push((
-            format!("matrices/{}/index.html", slugify(&m.slug)),
-            render!(templates, "matrix.html", base, "matrix" => m),
-        ));
-    }
-    generated.push(("404.html".into(), render!(templates, "404.html", base)));
-    for (path, r) in generated {
-        match r.and_then(|bytes| sink.put(&path, bytes)) {
-            Ok(()) => files += 1,
-            Err(d) => diags.push(d),
-        }
-    }
-    let mut extra: Vec<(String, Vec<u8>)> = vec![
-        ("sitemap.xml".into(), sitemap(site).into_bytes()),
-        ("graph.json".into(), graph_json(site).into_bytes()),
-        ("nav.json".into(), views::nav_json(views).into_bytes()),
-        (
-            "highlight.css".into(),
-            markdown::highlight_css().into_bytes(),
-        ),
-    ];
-    // Static files: the theme's, then the site's (the site wins), then assets beside pages.
-    for (dir, shown) in [(None, ""), (Some(site.root.join("static")), "static")] {
-        let list = match dir {
-            None => render::theme_files(&site.root, &config.theme, "static"),
-            Some(d) => render::read_tree(&d, shown),
-        };
-        match list {
-            Ok(list) => extra.extend(list.into_iter().map(|f| (f.path, f.bytes))),
-            Err(d) => diags.push(d),
-        }
-    }
-    for (path, bytes) in extra {
+    for (path, bytes) in generated_files(site) {
         match sink.put(&path, bytes) {
             Ok(()) => files += 1,
             Err(d) => diags.push(d),
         }
+    }
+    match static_files(site) {
+        Ok(list) => {
+            for (path, from) in list {
+                let r = match from {
+                    StaticSource::Embedded(bytes) => sink.put(&path, bytes),
+                    StaticSource::Disk(f) => sink.copy(&f, &path),
+                };
+                match r {
+                    Ok(()) => files += 1,
+                    Err(d) => diags.push(d),
+                }
+            }
+        }
+        Err(mut d) => diags.append(&mut d),
     }
     let content_dir = site.root.join("content");
     for a in &site.assets {

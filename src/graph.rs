@@ -258,11 +258,6 @@ pub fn build(
     let mut backlinks: Vec<HashSet<Backlink>> = vec![HashSet::new(); pages.len()];
     let mut edges = Vec::new();
     let mut fills = Vec::with_capacity(pages.len());
-    let anchors: Vec<HashSet<&str>> = rendered
-        .iter()
-        .map(|r| r.headings.iter().map(|h| h.id.as_str()).collect())
-        .collect();
-
     for (i, page) in pages.iter().enumerate() {
         // Reference fields.
         for (field, value) in &page.fields {
@@ -284,86 +279,20 @@ pub fn build(
             }
         }
         // Body links.
-        let body_start = page.body.start;
-        let mut page_fills = Vec::with_capacity(rendered[i].links.len());
-        for link in &rendered[i].links {
-            let span = body_start + link.span.start..body_start + link.span.end;
-            let what = match link.kind {
-                LinkKind::Wiki { .. } => "wikilink",
-                LinkKind::Markdown => "link",
-                LinkKind::SelfAnchor => "anchor link",
-            };
-            let target = if link.kind == LinkKind::SelfAnchor
-                || (link.target.is_empty() && link.fragment.is_some())
-            {
-                Ok(i)
-            } else {
-                lookup.resolve(&link.target, None)
-            };
-            match target {
-                Ok(t) => {
-                    if let Some(frag) = &link.fragment {
-                        if !anchors[t].contains(frag.as_str()) {
-                            let near = crate::suggest::nearest(frag, anchors[t].iter().copied(), 3);
-                            let help = if near.is_empty() {
-                                format!("`{}` has no heading with that id", pages[t].rel_path)
-                            } else {
-                                format!(
-                                    "did you mean {}?",
-                                    near.iter()
-                                        .map(|s| format!("`#{s}`"))
-                                        .collect::<Vec<_>>()
-                                        .join(" or ")
-                                )
-                            };
-                            diags.push(
-                                Diagnostic::error("unknown-anchor", format!("{what} points to `#{frag}`, which is not a heading of `{}`", pages[t].id))
-                                    .at(&page.source, span.clone())
-                                    .with_help(help),
-                            );
-                        }
-                    }
-                    if link.kind != LinkKind::SelfAnchor && t != i {
-                        backlinks[t].insert(Backlink {
-                            relation: "mentions".into(),
-                            from: i,
-                        });
-                        edges.push(Edge {
-                            from: page.id.clone(),
-                            to: pages[t].id.clone(),
-                            relation: "mentions".into(),
-                        });
-                    }
-                    let mut href = format!("{base_path}{}", pages[t].url);
-                    if let Some(f) = &link.fragment {
-                        href.push('#');
-                        href.push_str(f);
-                    }
-                    let label = match (
-                        &link.fragment,
-                        rendered[t]
-                            .headings
-                            .iter()
-                            .find(|h| Some(&h.id) == link.fragment.as_ref()),
-                    ) {
-                        (Some(_), Some(h)) if t != i => format!("{} › {}", titles[t], h.title),
-                        (Some(_), Some(h)) => h.title.clone(),
-                        _ => titles[t].clone(),
-                    };
-                    page_fills.push(Some(Fill { href, label }));
-                }
-                Err(u) => {
-                    let (msg, help) = explain(&u, &link.target, what);
-                    diags.push(
-                        Diagnostic::error("unknown-link", msg)
-                            .at(&page.source, span)
-                            .with_help(help),
-                    );
-                    page_fills.push(None);
-                }
-            }
+        let body = resolve_body_links(&lookup, pages, rendered, titles, i, base_path);
+        diags.extend(body.diags);
+        for t in body.mentions {
+            backlinks[t].insert(Backlink {
+                relation: "mentions".into(),
+                from: i,
+            });
+            edges.push(Edge {
+                from: page.id.clone(),
+                to: pages[t].id.clone(),
+                relation: "mentions".into(),
+            });
         }
-        fills.push(page_fills);
+        fills.push(body.fills);
     }
 
     // A page linked by a field and also mentioned in the body is listed once, under the field.
@@ -400,6 +329,113 @@ pub fn build(
         },
         diags,
     )
+}
+
+/// What the body links of one page resolve to.
+#[derive(Debug, Default)]
+pub struct BodyLinks {
+    /// What each of the page's link holes becomes (`None` for a link that resolves to nothing).
+    pub fills: Vec<Option<Fill>>,
+    /// Other pages the body links to, in link order (repeats kept).
+    pub mentions: Vec<usize>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Resolve the body links of page `i` (wikilinks, `.md` links, anchors) against the other pages.
+/// [`build`] calls it for every page; `serve` calls it for one edited page whose links to the rest
+/// of the site did not change.
+pub fn resolve_body_links(
+    lookup: &Lookup,
+    pages: &[Page],
+    rendered: &[Rendered],
+    titles: &[String],
+    i: usize,
+    base_path: &str,
+) -> BodyLinks {
+    let page = &pages[i];
+    let mut out = BodyLinks::default();
+    let body_start = page.body.start;
+    for link in &rendered[i].links {
+        let span = body_start + link.span.start..body_start + link.span.end;
+        let what = match link.kind {
+            LinkKind::Wiki { .. } => "wikilink",
+            LinkKind::Markdown => "link",
+            LinkKind::SelfAnchor => "anchor link",
+        };
+        let target = if link.kind == LinkKind::SelfAnchor
+            || (link.target.is_empty() && link.fragment.is_some())
+        {
+            Ok(i)
+        } else {
+            lookup.resolve(&link.target, None)
+        };
+        match target {
+            Ok(t) => {
+                if let Some(frag) = &link.fragment {
+                    let headings = &rendered[t].headings;
+                    if !headings.iter().any(|h| h.id == *frag) {
+                        let near = crate::suggest::nearest(
+                            frag,
+                            headings.iter().map(|h| h.id.as_str()),
+                            3,
+                        );
+                        let help = if near.is_empty() {
+                            format!("`{}` has no heading with that id", pages[t].rel_path)
+                        } else {
+                            format!(
+                                "did you mean {}?",
+                                near.iter()
+                                    .map(|s| format!("`#{s}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" or ")
+                            )
+                        };
+                        out.diags.push(
+                            Diagnostic::error(
+                                "unknown-anchor",
+                                format!(
+                                    "{what} points to `#{frag}`, which is not a heading of `{}`",
+                                    pages[t].id
+                                ),
+                            )
+                            .at(&page.source, span.clone())
+                            .with_help(help),
+                        );
+                    }
+                }
+                if link.kind != LinkKind::SelfAnchor && t != i {
+                    out.mentions.push(t);
+                }
+                let mut href = format!("{base_path}{}", pages[t].url);
+                if let Some(f) = &link.fragment {
+                    href.push('#');
+                    href.push_str(f);
+                }
+                let label = match (
+                    &link.fragment,
+                    rendered[t]
+                        .headings
+                        .iter()
+                        .find(|h| Some(&h.id) == link.fragment.as_ref()),
+                ) {
+                    (Some(_), Some(h)) if t != i => format!("{} › {}", titles[t], h.title),
+                    (Some(_), Some(h)) => h.title.clone(),
+                    _ => titles[t].clone(),
+                };
+                out.fills.push(Some(Fill { href, label }));
+            }
+            Err(u) => {
+                let (msg, help) = explain(&u, &link.target, what);
+                out.diags.push(
+                    Diagnostic::error("unknown-link", msg)
+                        .at(&page.source, span)
+                        .with_help(help),
+                );
+                out.fills.push(None);
+            }
+        }
+    }
+    out
 }
 
 fn ref_error(page: &Page, r: &RefValue, field: &str, u: &Unresolved) -> Diagnostic {

@@ -11,7 +11,8 @@
 //! 6. [`render`]: tera templates (theme + site overrides)
 //! 7. [`output`]: atomic write of the whole site
 //!
-//! [`build`] runs them in sequence; [`dates`] adds last-updated dates from git, and [`scaffold`] writes
+//! [`build`] runs them in sequence; [`serve`] runs them in memory, again on every change, and serves
+//! the result with live reload; [`dates`] adds last-updated dates from git, and [`scaffold`] writes
 //! new sites and pages for `init` and `new`. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
 //! all of a run's problems are reported together.
 
@@ -30,9 +31,11 @@ pub mod output;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
+pub mod serve;
 pub mod suggest;
 pub mod views;
 pub mod yaml;
 
 pub use build::{build, check, BuildOptions, BuildReport};
 pub use diagnostics::Diagnostic;
+pub use serve::{serve, ServeOptions};

@@ -2,6 +2,7 @@
 //! (0 ok, 1 problems in the site, 2 usage or I/O).
 
 use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,6 +70,38 @@ enum Command {
         /// The page's title; the file is named after it.
         title: String,
     },
+    /// Build the site in memory and serve it on this machine; rebuild on every change and reload the
+    /// open pages. Never writes to public/.
+    Serve {
+        /// Port to listen on (0 for any free port). Without it: 1111, or the next free one.
+        #[arg(long)]
+        port: Option<u16>,
+        /// Address to listen on. Anything but a loopback address lets other machines read the site.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+        /// Open the site in the default browser.
+        #[arg(long)]
+        open: bool,
+        /// Include pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+    },
+}
+
+/// Prints what `serve` reports: news on stdout, problems on stderr.
+struct Terminal {
+    color: bool,
+}
+
+impl fieldbook::serve::Reporter for Terminal {
+    fn line(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+    fn problems(&self, diags: &[Diagnostic]) {
+        eprint!("{}", render_terminal(diags, self.color));
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -112,6 +145,28 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(diags) => fail(&diags, color),
+            }
+        }
+        Command::Serve {
+            port,
+            bind,
+            open,
+            drafts,
+        } => {
+            let opts = fieldbook::ServeOptions {
+                root: cli.root.clone(),
+                bind,
+                port: port.unwrap_or(fieldbook::serve::DEFAULT_PORT),
+                port_given: port.is_some(),
+                open,
+                drafts,
+            };
+            match fieldbook::serve(&opts, &Terminal { color }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(d) => {
+                    eprint!("{}", render_terminal(&[d], color));
+                    ExitCode::from(2)
+                }
             }
         }
         Command::Check { format, drafts } => {

@@ -63,6 +63,21 @@ fn collect_embedded(dir: &Dir<'static>, strip: &str, out: &mut Vec<ThemeFile>) {
 
 /// Every file under `dir`, relative to it, sorted. A missing folder is empty.
 pub fn read_tree(dir: &Path, shown: &str) -> Result<Vec<ThemeFile>, Diagnostic> {
+    list_tree(dir, shown)?
+        .into_iter()
+        .map(|(rel, path)| {
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Diagnostic::error("io", format!("cannot read: {e}"))
+                    .in_file(format!("{shown}/{rel}"))
+            })?;
+            Ok(ThemeFile { path: rel, bytes })
+        })
+        .collect()
+}
+
+/// Every file under `dir` as (path relative to it with `/` separators, path on disk), sorted; hidden
+/// files and folders are left out. A missing folder is empty.
+pub fn list_tree(dir: &Path, shown: &str) -> Result<Vec<(String, std::path::PathBuf)>, Diagnostic> {
     let mut out = Vec::new();
     if !dir.is_dir() {
         return Ok(out);
@@ -86,10 +101,7 @@ pub fn read_tree(dir: &Path, shown: &str) -> Result<Vec<ThemeFile>, Diagnostic> 
         if rel.split('/').any(|c| c.starts_with('.')) {
             continue;
         }
-        let bytes = std::fs::read(entry.path()).map_err(|e| {
-            Diagnostic::error("io", format!("cannot read: {e}")).in_file(format!("{shown}/{rel}"))
-        })?;
-        out.push(ThemeFile { path: rel, bytes });
+        out.push((rel, entry.into_path()));
     }
     Ok(out)
 }

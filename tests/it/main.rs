@@ -8,5 +8,6 @@ mod dates;
 mod errors;
 mod model;
 mod scaffold;
+mod serve;
 mod support;
 mod theme;

@@ -1,0 +1,123 @@
+//! Measures edit-to-reload latency of `fieldbook serve`: the time from writing a page to the `reload`
+//! event arriving on the live-reload stream, on a site made by `gen_site`.
+//!
+//! ```text
+//! cargo build --release
+//! cargo run --release --example gen_site -- 10000 /tmp/fb-10k
+//! cargo run --release --example serve_latency -- target/release/fieldbook /tmp/fb-10k 30
+//! ```
+//!
+//! Two kinds of edit, each repeated: a new last paragraph in one note (the page alone changes), and a
+//! new title for one note (the pages that show it change too). Prints min, median, p90 and max.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(bin), Some(site)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: serve_latency FIELDBOOK_BINARY SITE_DIR [EDITS]");
+        std::process::exit(2);
+    };
+    let edits: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(20);
+    let site = Path::new(site);
+    let note = site.join("content/notes/note-00042.md");
+    let original = std::fs::read_to_string(&note).expect("the site must come from gen_site");
+
+    let start = Instant::now();
+    let mut child = Command::new(bin)
+        .arg("--root")
+        .arg(site)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start fieldbook serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let port: u16 = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(600))
+            .expect("serve did not start");
+        println!("serve: {line}");
+        if let Some(rest) = line.split("at http://127.0.0.1:").nth(1) {
+            break rest
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .expect("port");
+        }
+    };
+    println!("ready after {} ms", start.elapsed().as_millis());
+
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "GET /__fieldbook/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .expect("send");
+    let (etx, erx) = mpsc::channel();
+    let reader = s.try_clone().expect("clone");
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            if let Some(name) = line.strip_prefix("event: ") {
+                let _ = etx.send((Instant::now(), name.to_string()));
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    let measure = |label: &str, make: &dyn Fn(usize) -> String| {
+        let mut times = Vec::new();
+        for k in 0..edits {
+            while erx.try_recv().is_ok() {}
+            let t0 = Instant::now();
+            std::fs::write(&note, make(k)).expect("edit");
+            loop {
+                let (at, name) = erx
+                    .recv_timeout(Duration::from_secs(120))
+                    .expect("no reload event");
+                if name == "reload" {
+                    times.push(at.duration_since(t0));
+                    break;
+                }
+                assert!(name != "problems", "the edit broke the site");
+            }
+            std::thread::sleep(Duration::from_millis(150));
+            while let Ok(line) = rx.try_recv() {
+                if k == 0 {
+                    println!("serve: {line}");
+                }
+            }
+        }
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{label}: {} edits, min {:.1} ms, median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+            times.len(),
+            ms(times[0]),
+            ms(times[times.len() / 2]),
+            ms(times[(times.len() * 9 / 10).min(times.len() - 1)]),
+            ms(times[times.len() - 1]),
+        );
+    };
+    measure("body edit (page only)", &|k| {
+        format!("{original}\nEdit number {k}: one more sentence.\n")
+    });
+    measure("title edit (page and the pages showing it)", &|k| {
+        original.replacen("title: Note 42", &format!("title: Note 42 v{k}"), 1)
+    });
+    std::fs::write(&note, &original).expect("restore");
+    let _ = child.kill();
+    let _ = child.wait();
+}

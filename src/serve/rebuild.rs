@@ -1,0 +1,619 @@
+//! Serve, rebuilding: keeps every content file parsed, the last good site and the files made from it,
+//! and turns a change set into the smallest rebuild the planner ([`super::plan`]) allows.
+//!
+//! Nothing here writes to disk: the site is a map of output paths to bytes (or to files read when
+//! asked for), so `serve` never touches a `public/` made by `build`. A rebuild that finds errors
+//! changes nothing that is served; the changes stay pending until a rebuild succeeds.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::build::{self, BuildOptions, Output, Prepared, Site, StaticSource};
+use crate::config::SiteConfig;
+use crate::content::{self, Page};
+use crate::diagnostics::{self, Diagnostic};
+use crate::graph;
+use crate::markdown::{Fill, Rendered};
+use crate::render::Templates;
+
+use super::plan::{self, ChangeSet, PageEdit, Tier};
+
+/// A file of the served site.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// Made in memory.
+    Bytes(Arc<[u8]>),
+    /// A file on disk (static files, files beside pages), read when asked for; served only while it
+    /// resolves to a path inside the site's folder.
+    Disk(Arc<Path>),
+}
+
+/// The served site: every file by output path.
+pub type Files = HashMap<String, Entry>;
+
+/// The files one template output makes: its own and its alias redirects.
+type OutputFiles = Vec<(String, Arc<[u8]>)>;
+
+/// Files as [`build::render_prepared`] makes them.
+type RenderedFiles = Vec<(String, Vec<u8>)>;
+
+/// One content file as last read.
+struct Cached {
+    parsed: build::Parsed,
+    rendered: Option<Rendered>,
+}
+
+/// The last site that built without errors, and what was made from it.
+struct Good {
+    site: Site,
+    /// Template outputs by path: the fingerprint of what made them, and their files.
+    prints: HashMap<String, u64>,
+    outputs: HashMap<String, OutputFiles>,
+    generated: Vec<(String, Arc<[u8]>)>,
+    statics: Vec<(String, Entry)>,
+    /// Page index by path under content/ (`tools/doudian.md`).
+    index: HashMap<String, usize>,
+}
+
+/// What a rebuild did, for the terminal.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub pages: usize,
+    /// Template outputs rendered.
+    pub rendered: usize,
+    /// Whether only the edited pages were looked at (see [`plan::tier`]).
+    pub incremental: bool,
+    pub elapsed: Duration,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What a rebuild changed.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Output paths that are new, different or gone; `all` when any page may have changed.
+    Updated {
+        paths: Vec<String>,
+        all: bool,
+        report: Report,
+    },
+    /// Only these stylesheets changed.
+    Css(Vec<String>),
+    /// Nothing that is served changed.
+    Unchanged(Report),
+    /// The site has errors; the last good one is still served.
+    Failed(Vec<Diagnostic>),
+}
+
+/// The incremental builder of `serve`.
+pub struct Builder {
+    opts: BuildOptions,
+    content_dir: PathBuf,
+    config: Option<SiteConfig>,
+    templates: Option<Templates>,
+    cache: HashMap<PathBuf, Cached>,
+    /// Pages under content/ in discovery order (the order `build` uses).
+    order: Vec<PathBuf>,
+    assets: Vec<PathBuf>,
+    discover_diags: Vec<Diagnostic>,
+    pending: ChangeSet,
+    good: Option<Good>,
+    files: Arc<Files>,
+}
+
+fn rel_key(rel: &Path) -> String {
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+fn is_markdown(rel: &Path) -> bool {
+    rel.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("md"))
+}
+
+impl Builder {
+    /// A builder for the site at `root`. The site is served at `/`, whatever its `base_url`.
+    pub fn new(root: &Path, drafts: bool) -> Builder {
+        Builder {
+            opts: BuildOptions {
+                root: root.to_path_buf(),
+                output: None,
+                base_url: Some("/".into()),
+                drafts,
+            },
+            content_dir: root.join("content"),
+            config: None,
+            templates: None,
+            cache: HashMap::new(),
+            order: Vec::new(),
+            assets: Vec::new(),
+            discover_diags: Vec::new(),
+            pending: ChangeSet::everything(),
+            good: None,
+            files: Arc::new(Files::new()),
+        }
+    }
+
+    /// The files of the last good site.
+    pub fn files(&self) -> Arc<Files> {
+        self.files.clone()
+    }
+
+    /// The theme the site uses (for classifying changes).
+    pub fn theme(&self) -> &str {
+        self.config.as_ref().map_or("default", |c| c.theme.as_str())
+    }
+
+    /// Whether a good site exists yet.
+    pub fn has_site(&self) -> bool {
+        self.good.is_some()
+    }
+
+    /// Bring the site up to date with `changes` (and whatever earlier failed rebuilds left pending).
+    pub fn apply(&mut self, changes: &ChangeSet) -> Outcome {
+        let start = Instant::now();
+        self.pending.merge(changes);
+        let outcome = self.run(start);
+        if !matches!(outcome, Outcome::Failed(_)) {
+            self.pending = ChangeSet::default();
+        }
+        outcome
+    }
+
+    fn run(&mut self, start: Instant) -> Outcome {
+        let pending = self.pending.clone();
+        let mut everything = self.good.is_none();
+        let mut rescan = pending.rescan || self.good.is_none();
+        if pending.config || self.config.is_none() {
+            match build::load_config(&self.opts.root, self.opts.base_url.as_deref()) {
+                Ok(c) => self.config = Some(c),
+                Err(d) => return Outcome::Failed(d),
+            }
+            self.cache.clear();
+            rescan = true;
+            everything = true;
+        }
+        if pending.rescan {
+            // Events were lost: no cached file can be trusted.
+            self.cache.clear();
+        }
+        let Some(config) = self.config.clone() else {
+            return Outcome::Failed(Vec::new());
+        };
+        if pending.templates || everything || self.templates.is_none() {
+            match Templates::load(&self.opts.root, &config.theme) {
+                Ok(t) => self.templates = Some(t),
+                Err(d) => return Outcome::Failed(d),
+            }
+            everything = true;
+        }
+
+        // Read what changed under content/.
+        let mut edited = Vec::new();
+        let mut asset_touched = false;
+        for rel in &pending.content {
+            let abs = self.content_dir.join(rel);
+            if is_markdown(rel) && abs.is_file() {
+                let known = self.cache.contains_key(rel);
+                self.cache
+                    .insert(rel.clone(), parse(&config, &self.content_dir, rel));
+                if known {
+                    edited.push(rel.clone());
+                } else {
+                    rescan = true;
+                }
+            } else if abs.is_file() {
+                if self.assets.contains(rel) {
+                    asset_touched = true;
+                } else {
+                    rescan = true;
+                }
+            } else {
+                // Gone, a folder, or never seen: look at everything again.
+                self.cache.remove(rel);
+                rescan = true;
+            }
+        }
+        if rescan {
+            self.rescan(&config);
+        }
+
+        let only_static = !everything && !rescan && edited.is_empty();
+        if only_static {
+            if !pending.statics.is_empty() {
+                if let Err(d) = self.relist_statics() {
+                    return Outcome::Failed(d);
+                }
+                self.compose();
+                if pending.css_only() {
+                    return Outcome::Css(pending.statics.iter().cloned().collect());
+                }
+            }
+            let report = self.report(start, 0, true);
+            return if asset_touched || !pending.statics.is_empty() {
+                Outcome::Updated {
+                    paths: Vec::new(),
+                    all: true,
+                    report,
+                }
+            } else {
+                Outcome::Unchanged(report)
+            };
+        }
+
+        let tier = if everything || rescan {
+            Tier::Site
+        } else {
+            self.plan(&edited)
+        };
+        let statics_changed = !pending.statics.is_empty();
+        match tier {
+            Tier::Pages(_) if !statics_changed => self.rerender_pages(&edited, start),
+            _ => self.rebuild_site(config, everything, start),
+        }
+    }
+
+    /// Walk content/ again: pick up new files, forget deleted ones.
+    fn rescan(&mut self, config: &SiteConfig) {
+        let found = content::discover(&self.content_dir, Path::new("content"));
+        let keep: HashSet<&PathBuf> = found.pages.iter().collect();
+        self.cache.retain(|rel, _| keep.contains(rel));
+        let missing: Vec<&PathBuf> = found
+            .pages
+            .iter()
+            .filter(|rel| !self.cache.contains_key(*rel))
+            .collect();
+        let parsed: Vec<(PathBuf, Cached)> = missing
+            .par_iter()
+            .map(|rel| ((*rel).clone(), parse(config, &self.content_dir, rel)))
+            .collect();
+        self.cache.extend(parsed);
+        self.order = found.pages;
+        self.assets = found.assets;
+        self.discover_diags = found.diags;
+    }
+
+    /// Decide between re-rendering the edited pages alone and rebuilding the site.
+    fn plan(&self, edited: &[PathBuf]) -> Tier {
+        let Some(good) = &self.good else {
+            return Tier::Site;
+        };
+        let mut edits = Vec::new();
+        for rel in edited {
+            let Some(cached) = self.cache.get(rel) else {
+                return Tier::Site;
+            };
+            let old = good.index.get(&rel_key(rel)).map(|&i| {
+                (
+                    i,
+                    plan::surface(&good.site.pages[i], &good.site.rendered[i]),
+                )
+            });
+            let new = match (&cached.parsed, &cached.rendered) {
+                (Ok((p, _)), Some(r)) if !p.draft || self.opts.drafts => Some(plan::surface(p, r)),
+                // A draft that stays out of the site.
+                (Ok((p, _)), _) if p.draft && old.is_none() => continue,
+                _ => None,
+            };
+            edits.push(PageEdit { old, new });
+        }
+        plan::tier(&edits)
+    }
+
+    /// Re-render edited pages whose surface did not change, against the last good site.
+    fn rerender_pages(&mut self, edited: &[PathBuf], start: Instant) -> Outcome {
+        let Some(good) = self.good.as_mut() else {
+            return Outcome::Failed(Vec::new());
+        };
+        let Some(templates) = self.templates.as_ref() else {
+            return Outcome::Failed(Vec::new());
+        };
+        let base_path = good.site.config.base_path();
+        let asset_outputs = build::asset_outputs(&self.assets);
+        // Swap the new pages in; remember the old ones to put back if anything fails.
+        type Saved = (usize, Page, Rendered, Vec<Option<Fill>>);
+        let mut saved: Vec<Saved> = Vec::new();
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        for rel in edited {
+            let (Some(&i), Some(cached)) = (good.index.get(&rel_key(rel)), self.cache.get(rel))
+            else {
+                continue;
+            };
+            let (Ok((page, page_diags)), Some(rendered)) = (&cached.parsed, &cached.rendered)
+            else {
+                continue;
+            };
+            if page.source.text == good.site.pages[i].source.text {
+                continue; // saved without a change
+            }
+            let site = &mut good.site;
+            let old_page = std::mem::replace(&mut site.pages[i], page.clone());
+            let old_rendered = std::mem::replace(&mut site.rendered[i], rendered.clone());
+            let body = graph::resolve_body_links(
+                &site.graph.lookup,
+                &site.pages,
+                &site.rendered,
+                &site.titles,
+                i,
+                &base_path,
+            );
+            let old_fills = std::mem::replace(&mut site.graph.fills[i], body.fills);
+            diags.extend(page_diags.iter().cloned());
+            diags.extend(body.diags);
+            diags.extend(build::check_assets(
+                &site.root,
+                &asset_outputs,
+                &site.pages[i],
+                &site.rendered[i],
+            ));
+            saved.push((i, old_page, old_rendered, old_fills));
+        }
+        let restore = |site: &mut Site, saved: Vec<Saved>| {
+            for (i, p, r, f) in saved {
+                site.pages[i] = p;
+                site.rendered[i] = r;
+                site.graph.fills[i] = f;
+            }
+        };
+        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            diags.into_iter().partition(Diagnostic::is_error);
+        if !errors.is_empty() {
+            restore(&mut good.site, saved);
+            let mut all = errors;
+            diagnostics::sort(&mut all);
+            return Outcome::Failed(all);
+        }
+        let rendered: Vec<Result<(Prepared, RenderedFiles), Diagnostic>> = saved
+            .par_iter()
+            .filter_map(|(i, ..)| build::prepare(&good.site, templates, Output::Page(*i)))
+            .map(|p| build::render_prepared(templates, &p).map(|files| (p, files)))
+            .collect();
+        let mut done = Vec::new();
+        let mut errors = Vec::new();
+        for r in rendered {
+            match r {
+                Ok(x) => done.push(x),
+                Err(d) => errors.push(d),
+            }
+        }
+        if !errors.is_empty() {
+            restore(&mut good.site, saved);
+            return Outcome::Failed(errors);
+        }
+        // Commit.
+        let touched: HashSet<PathBuf> = saved
+            .iter()
+            .map(|(i, ..)| good.site.pages[*i].source.path.clone())
+            .collect();
+        good.site
+            .warnings
+            .retain(|w| w.file.as_ref().is_none_or(|f| !touched.contains(f)));
+        good.site.warnings.extend(warnings);
+        diagnostics::sort(&mut good.site.warnings);
+        let mut paths = Vec::new();
+        for (prepared, files) in done {
+            good.prints
+                .insert(prepared.path.clone(), prepared.fingerprint());
+            paths.extend(files.iter().map(|(p, _)| p.clone()));
+            good.outputs.insert(
+                prepared.path,
+                files.into_iter().map(|(p, b)| (p, Arc::from(b))).collect(),
+            );
+        }
+        let count = paths.len();
+        self.compose();
+        let report = self.report(start, count, true);
+        if paths.is_empty() {
+            return Outcome::Unchanged(report);
+        }
+        paths.sort();
+        Outcome::Updated {
+            paths,
+            all: false,
+            report,
+        }
+    }
+
+    /// Rebuild the graph and views from the parsed pages, and render the outputs whose context
+    /// changed (all of them when `everything`).
+    fn rebuild_site(&mut self, config: SiteConfig, everything: bool, start: Instant) -> Outcome {
+        let Some(templates) = self.templates.as_ref() else {
+            return Outcome::Failed(Vec::new());
+        };
+        let mut diags = self.discover_diags.clone();
+        let mut pages = Vec::with_capacity(self.order.len());
+        let mut rendered = Vec::with_capacity(self.order.len());
+        for rel in &self.order {
+            let Some(cached) = self.cache.get(rel) else {
+                continue;
+            };
+            match (&cached.parsed, &cached.rendered) {
+                (Ok((p, d)), Some(r)) => {
+                    diags.extend(d.iter().cloned());
+                    if !p.draft || self.opts.drafts {
+                        pages.push(p.clone());
+                        rendered.push(r.clone());
+                    }
+                }
+                (Ok((_, d)), None) | (Err(d), _) => diags.extend(d.iter().cloned()),
+            }
+        }
+        let site = match build::assemble(
+            &self.opts.root,
+            config,
+            pages,
+            rendered,
+            self.assets.clone(),
+            diags,
+        ) {
+            Ok(s) => s,
+            Err(d) => return Outcome::Failed(d),
+        };
+        let prepared: Vec<Prepared> = build::outputs(&site)
+            .into_par_iter()
+            .filter_map(|o| build::prepare(&site, templates, o))
+            .collect();
+        let prints: HashMap<String, u64> = prepared
+            .par_iter()
+            .map(|p| (p.path.clone(), p.fingerprint()))
+            .collect();
+        let empty = HashMap::new();
+        let old_prints = self.good.as_ref().map_or(&empty, |g| &g.prints);
+        let (render, gone) = plan::stale(old_prints, &prints, everything);
+        let render: HashSet<String> = render.into_iter().collect();
+        let results: Vec<Result<(String, OutputFiles), Diagnostic>> = prepared
+            .par_iter()
+            .filter(|p| render.contains(&p.path))
+            .map(|p| {
+                build::render_prepared(templates, p).map(|files| {
+                    let files = files.into_iter().map(|(f, b)| (f, Arc::from(b))).collect();
+                    (p.path.clone(), files)
+                })
+            })
+            .collect();
+        let mut outputs: HashMap<String, OutputFiles> = HashMap::with_capacity(prepared.len());
+        let mut errors = Vec::new();
+        let mut paths = Vec::new();
+        for r in results {
+            match r {
+                Ok((path, files)) => {
+                    paths.extend(files.iter().map(|(p, _)| p.clone()));
+                    outputs.insert(path, files);
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        if !errors.is_empty() {
+            diagnostics::sort(&mut errors);
+            errors.dedup_by(|a, b| a.message == b.message && a.file == b.file);
+            return Outcome::Failed(errors);
+        }
+        let rendered_count = outputs.len();
+        if let Some(old) = &self.good {
+            for p in &prepared {
+                if !outputs.contains_key(&p.path) {
+                    if let Some(files) = old.outputs.get(&p.path) {
+                        outputs.insert(p.path.clone(), files.clone());
+                    }
+                }
+            }
+            for g in &gone {
+                if let Some(files) = old.outputs.get(g) {
+                    paths.extend(files.iter().map(|(p, _)| p.clone()));
+                }
+            }
+        }
+        let generated: Vec<(String, Arc<[u8]>)> = build::generated_files(&site)
+            .into_iter()
+            .map(|(p, b)| (p, Arc::from(b)))
+            .collect();
+        if let Some(old) = &self.good {
+            for (p, b) in &generated {
+                if !old.generated.iter().any(|(op, ob)| op == p && ob == b) {
+                    paths.push(p.clone());
+                }
+            }
+        }
+        let statics = match static_entries(&site) {
+            Ok(s) => s,
+            Err(d) => return Outcome::Failed(d),
+        };
+        let index = site
+            .pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.rel_path.clone(), i))
+            .collect();
+        self.good = Some(Good {
+            site,
+            prints,
+            outputs,
+            generated,
+            statics,
+            index,
+        });
+        self.compose();
+        let report = self.report(start, rendered_count, false);
+        paths.sort();
+        paths.dedup();
+        if paths.is_empty() && !everything {
+            return Outcome::Unchanged(report);
+        }
+        Outcome::Updated {
+            paths,
+            all: everything,
+            report,
+        }
+    }
+
+    fn relist_statics(&mut self) -> Result<(), Vec<Diagnostic>> {
+        if let Some(good) = self.good.as_mut() {
+            good.statics = static_entries(&good.site)?;
+        }
+        Ok(())
+    }
+
+    /// Put the served map together: template outputs, generated files, static files (which win over
+    /// the theme's and over generated files of the same name, as in `build`), then page assets.
+    fn compose(&mut self) {
+        let Some(good) = &self.good else {
+            return;
+        };
+        let mut files = Files::with_capacity(good.prints.len() * 2 + good.statics.len());
+        for out in good.outputs.values() {
+            for (p, b) in out {
+                files.insert(p.clone(), Entry::Bytes(b.clone()));
+            }
+        }
+        for (p, b) in &good.generated {
+            files.insert(p.clone(), Entry::Bytes(b.clone()));
+        }
+        for (p, e) in &good.statics {
+            files.insert(p.clone(), e.clone());
+        }
+        for a in &self.assets {
+            files.insert(
+                build::asset_output_path(a),
+                Entry::Disk(Arc::from(self.content_dir.join(a))),
+            );
+        }
+        self.files = Arc::new(files);
+    }
+
+    fn report(&self, start: Instant, rendered: usize, incremental: bool) -> Report {
+        let (pages, warnings) = self.good.as_ref().map_or((0, Vec::new()), |g| {
+            (g.site.pages.len(), g.site.warnings.clone())
+        });
+        Report {
+            pages,
+            rendered,
+            incremental,
+            elapsed: start.elapsed(),
+            warnings,
+        }
+    }
+}
+
+fn parse(config: &SiteConfig, content_dir: &Path, rel: &Path) -> Cached {
+    let parsed = build::read_page(config, content_dir, rel);
+    let rendered = parsed
+        .as_ref()
+        .ok()
+        .map(|(p, _)| build::render_page(config, p));
+    Cached { parsed, rendered }
+}
+
+fn static_entries(site: &Site) -> Result<Vec<(String, Entry)>, Vec<Diagnostic>> {
+    Ok(build::static_files(site)?
+        .into_iter()
+        .map(|(p, s)| {
+            let e = match s {
+                StaticSource::Embedded(b) => Entry::Bytes(Arc::from(b)),
+                StaticSource::Disk(f) => Entry::Disk(Arc::from(f)),
+            };
+            (p, e)
+        })
+        .collect())
+}

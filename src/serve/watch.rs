@@ -1,0 +1,342 @@
+//! Serve, watching: notify events -> debounced batches of classified changes.
+//!
+//! [`classify`] is the pure rule that says what a changed path means to the site (content, a template,
+//! a static file, site.yaml) or that it means nothing (the output folder, hidden files, editors' temp
+//! files). [`Watcher`] watches only what the site is made of, never the output, and hands changes over
+//! in batches: a batch closes once no event has come for a short quiet time, so an editor's
+//! write-temp-then-rename save, a `git checkout` or a script touching hundreds of files gives one
+//! rebuild, not hundreds.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use notify::event::{AccessKind, AccessMode, EventKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
+
+use super::plan::ChangeSet;
+
+/// A batch closes after this long without a new event.
+pub const QUIET: Duration = Duration::from_millis(20);
+/// A batch closes after this long even if events keep coming.
+pub const MAX_BATCH: Duration = Duration::from_millis(1000);
+
+/// What one changed path means to the site.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// site.yaml.
+    Config,
+    /// A template of the site or of its theme.
+    Template,
+    /// A static file (the site's static/ or the theme's), by its output path.
+    Static(String),
+    /// Something under content/ (a page, an asset or a folder), relative to content/.
+    Content(PathBuf),
+}
+
+/// When a page vanishes in a batch, events are gathered this much longer: an editor that saves by
+/// renaming the old file away and the new one into place may be about to put it back.
+pub const VANISH_GRACE: Duration = Duration::from_millis(100);
+
+/// The folders of a site that are watched (recursively), besides site.yaml.
+pub const WATCHED_DIRS: [&str; 4] = ["content", "templates", "static", "themes"];
+
+/// Classify a path relative to the site's root. `None` for anything that does not make the site.
+pub fn classify(rel: &Path, theme: &str) -> Option<Change> {
+    let parts: Vec<&str> = rel
+        .components()
+        .map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (first, rest) = parts.split_first()?;
+    if parts.iter().any(|p| p.starts_with('.')) || parts.last().is_some_and(|n| is_temp(n)) {
+        return None;
+    }
+    match (*first, rest) {
+        ("site.yaml", []) => Some(Change::Config),
+        ("content", rest) => Some(Change::Content(rest.iter().collect())),
+        ("templates", [_, ..]) => Some(Change::Template),
+        ("templates", []) => Some(Change::Template),
+        ("static", []) => Some(Change::Static(String::new())),
+        ("static", rest) => Some(Change::Static(rest.join("/"))),
+        ("themes", [name, sub, rest @ ..]) if *name == theme => match *sub {
+            "templates" => Some(Change::Template),
+            "static" => Some(Change::Static(rest.join("/"))),
+            _ => None,
+        },
+        ("themes", [name]) if *name == theme => Some(Change::Template),
+        ("themes", []) => Some(Change::Template),
+        _ => None,
+    }
+}
+
+/// Editors' and tools' temporary files: backups (`page.md~`), swap files, JetBrains' safe-write files,
+/// `sed -i`'s work files, Emacs' lock and auto-save files, vim's write test file.
+fn is_temp(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913"
+        || [
+            ".swp",
+            ".swx",
+            ".swo",
+            ".tmp",
+            ".kate-swp",
+            ".crdownload",
+            ".part",
+            "___jb_tmp___",
+            "___jb_old___",
+        ]
+        .iter()
+        .any(|s| lower.ends_with(s))
+        || (name.len() == 9
+            && name.starts_with("sed")
+            && name[3..].chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Whether a notify event kind can mean a change of content (reads and opens cannot).
+fn is_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+/// Turn raw paths (absolute, as notify reports them) into a change set.
+pub fn changes_of(root: &Path, theme: &str, paths: &[PathBuf]) -> ChangeSet {
+    let mut set = ChangeSet::default();
+    for p in paths {
+        let Ok(rel) = p.strip_prefix(root) else {
+            continue;
+        };
+        if let Some(c) = classify(rel, theme) {
+            set.add(c);
+        }
+    }
+    set
+}
+
+/// One batch of events: the paths they touched, and whether the watcher lost events (so everything
+/// must be looked at again).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub paths: BTreeSet<PathBuf>,
+    pub rescan: bool,
+    /// When the first event of the batch arrived.
+    pub first: Option<Instant>,
+}
+
+/// Watches a site's sources and hands out batches of changed paths.
+pub struct Watcher {
+    root: PathBuf,
+    watcher: RecommendedWatcher,
+    rx: Receiver<notify::Result<notify::Event>>,
+    watched: BTreeSet<PathBuf>,
+}
+
+impl Watcher {
+    /// Watch the site at `root` (an absolute, canonical path).
+    pub fn new(root: &Path) -> notify::Result<Watcher> {
+        let (tx, rx) = mpsc::channel();
+        let watcher = notify::recommended_watcher(move |ev| {
+            // The receiver is gone only when serve is shutting down.
+            let _ = tx.send(ev);
+        })?;
+        let mut w = Watcher {
+            root: root.to_path_buf(),
+            watcher,
+            rx,
+            watched: BTreeSet::new(),
+        };
+        // The root itself, not recursively: site.yaml, and folders appearing or going.
+        w.watcher.watch(root, RecursiveMode::NonRecursive)?;
+        w.refresh();
+        Ok(w)
+    }
+
+    /// Watch the site's folders that exist and are not watched yet (one may have been created, or
+    /// deleted and made again).
+    pub fn refresh(&mut self) {
+        for dir in WATCHED_DIRS {
+            let path = self.root.join(dir);
+            if path.is_dir() {
+                if !self.watched.contains(&path)
+                    && self.watcher.watch(&path, RecursiveMode::Recursive).is_ok()
+                {
+                    self.watched.insert(path);
+                }
+            } else if self.watched.remove(&path) {
+                let _ = self.watcher.unwatch(&path);
+            }
+        }
+    }
+
+    /// Wait for the next batch: block until an event comes, then gather events until `QUIET` passes
+    /// without one (or `MAX_BATCH` in all). `None` when the watcher has stopped.
+    pub fn next_batch(&mut self) -> Option<Batch> {
+        let mut batch = Batch::default();
+        let first = self.rx.recv().ok()?;
+        let start = Instant::now();
+        batch.first = Some(start);
+        self.take(first, &mut batch);
+        loop {
+            let left = MAX_BATCH.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            match self.rx.recv_timeout(QUIET.min(left)) {
+                Ok(ev) => self.take(ev, &mut batch),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+        if batch
+            .paths
+            .iter()
+            .any(|p| p.parent() == Some(self.root.as_path()))
+        {
+            self.refresh();
+        }
+        Some(batch)
+    }
+
+    /// Gather events into `batch` for `wait` more.
+    pub fn extend(&mut self, batch: &mut Batch, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.rx.recv_timeout(left) {
+                Ok(ev) => self.take(ev, batch),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Whether a Markdown file named in the batch is gone now.
+    pub fn page_vanished(batch: &Batch) -> bool {
+        batch
+            .paths
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("md")) && !p.exists())
+    }
+
+    fn take(&self, ev: notify::Result<notify::Event>, batch: &mut Batch) {
+        match ev {
+            Ok(ev) => {
+                if ev.need_rescan() {
+                    batch.rescan = true;
+                }
+                if is_change(&ev.kind) {
+                    batch.paths.extend(ev.paths);
+                }
+            }
+            // The watcher lost track (e.g. the kernel's queue overflowed): look at everything again.
+            Err(_) => batch.rescan = true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(p: &str) -> Option<Change> {
+        classify(Path::new(p), "default")
+    }
+
+    #[test]
+    fn sources_are_classified() {
+        assert_eq!(c("site.yaml"), Some(Change::Config));
+        assert_eq!(
+            c("content/tools/doudian.md"),
+            Some(Change::Content("tools/doudian.md".into()))
+        );
+        assert_eq!(
+            c("content/tools/img/cat.png"),
+            Some(Change::Content("tools/img/cat.png".into()))
+        );
+        assert_eq!(c("content/tools"), Some(Change::Content("tools".into())));
+        assert_eq!(c("content"), Some(Change::Content("".into())));
+        assert_eq!(c("templates/page.html"), Some(Change::Template));
+        assert_eq!(c("templates/partials/nav.html"), Some(Change::Template));
+        assert_eq!(
+            c("static/css/site.css"),
+            Some(Change::Static("css/site.css".into()))
+        );
+        assert_eq!(
+            c("themes/default/templates/base.html"),
+            Some(Change::Template)
+        );
+        assert_eq!(
+            c("themes/default/static/style.css"),
+            Some(Change::Static("style.css".into()))
+        );
+    }
+
+    #[test]
+    fn what_does_not_make_the_site_is_ignored() {
+        for p in [
+            "public/index.html",
+            "public",
+            "target/debug/x",
+            ".git/index",
+            "README.md",
+            "site.yaml.bak/x",
+            "themes/other/templates/base.html",
+            "themes/default/README.md",
+            "content/.hidden.md",
+            "content/tools/.doudian.md.swp",
+            "content/tools/doudian.md~",
+            "content/tools/#doudian.md#",
+            "content/tools/.#doudian.md",
+            "content/tools/4913",
+            "content/tools/doudian.md.tmp",
+            "content/tools/doudian.md___jb_tmp___",
+            "content/tools/doudian.md___jb_old___",
+            "content/tools/sedAb12Cd",
+            "content/.git/HEAD",
+            "static/.DS_Store",
+            "templates/page.html.swp",
+            "../outside.md",
+            "/etc/passwd",
+        ] {
+            assert_eq!(c(p), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn only_writes_count_as_changes() {
+        use notify::event::{CreateKind, ModifyKind};
+        assert!(is_change(&EventKind::Create(CreateKind::File)));
+        assert!(is_change(&EventKind::Modify(ModifyKind::Any)));
+        assert!(is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(!is_change(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+    }
+
+    #[test]
+    fn absolute_paths_outside_the_root_are_dropped() {
+        let root = Path::new("/site");
+        let set = changes_of(
+            root,
+            "default",
+            &[
+                PathBuf::from("/site/content/a.md"),
+                PathBuf::from("/elsewhere/content/b.md"),
+                PathBuf::from("/site/public/index.html"),
+            ],
+        );
+        assert_eq!(set.content.len(), 1);
+        assert!(!set.config && !set.templates && set.statics.is_empty());
+    }
+}
