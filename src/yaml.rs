@@ -236,6 +236,9 @@ fn locate_inner(text: &str, path: &[&str], want_key: bool) -> Range<usize> {
 
 fn strip_comment(v: &str) -> &str {
     let v = v.trim_end();
+    if v.starts_with('#') {
+        return "";
+    }
     match v.find(" #") {
         Some(i) if !v.starts_with(['"', '\'']) => v[..i].trim_end(),
         _ => v,
@@ -322,6 +325,12 @@ mod tests {
         assert_eq!(at(t, &["steps", "1", "page"]), "b");
         assert_eq!(at(t, &["steps", "1", "why"]), "so");
         assert_eq!(at(t, &["steps", "0", "why"]), "because");
+    }
+
+    #[test]
+    fn a_value_that_is_only_a_comment_points_at_the_key() {
+        let t = "title: T\ntopics:      # fill me in\n";
+        assert_eq!(at(t, &["topics"]), "topics");
     }
 
     #[test]
