@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! site.yaml -> config -> discover -> parse pages (parallel) -> markdown (parallel) -> graph -> views
-//!           -> templates -> render + write (parallel) -> static files, sitemap, 404, graph.json -> swap
+//!           -> templates -> render + write (parallel) -> search index, static files, sitemap, 404,
+//!              graph.json -> swap
 //! ```
 //!
 //! [`load`] runs everything up to the views and is all `check` needs; [`write_site`] renders into any
@@ -22,6 +23,7 @@ use crate::graph::{self, LinkGraph};
 use crate::markdown::{self, MarkdownOptions, Rendered};
 use crate::output::{self, page_file};
 use crate::render::{self, Context, Templates};
+use crate::search;
 use crate::views::{self, Views};
 
 /// What to build and how.
@@ -414,6 +416,12 @@ pub fn write_site(
         "404.html".into(),
         render_one(templates, "404.html", &base, &[]),
     ));
+    if templates.has("search.html") {
+        generated.push((
+            format!("{}/index.html", search::DIR),
+            render_one(templates, "search.html", &base, &[]),
+        ));
+    }
     for (path, r) in generated {
         match r.and_then(|bytes| sink.put(&path, bytes)) {
             Ok(()) => files += 1,
@@ -428,6 +436,12 @@ pub fn write_site(
             markdown::highlight_css().into_bytes(),
         ),
     ];
+    extra.extend(search::build_files(
+        config,
+        &site.pages,
+        &site.rendered,
+        &site.titles,
+    ));
     // Static files: the theme's, then the site's (the site wins), then assets beside pages.
     for (dir, shown) in [(None, ""), (Some(site.root.join("static")), "static")] {
         let list = match dir {

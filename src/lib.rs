@@ -9,7 +9,8 @@
 //! 4. [`graph`]: links resolved, backlinks, edges
 //! 5. [`views`]: template data (pages, kind indexes, tags, matrices, learning paths)
 //! 6. [`render`]: tera templates (theme + site overrides)
-//! 7. [`output`]: atomic write of the whole site
+//! 7. [`search`]: the search index (sharded, for the browser), and [`output`]: atomic write of the
+//!    whole site
 //!
 //! [`build`] runs them in sequence. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
 //! all of a run's problems are reported together.
@@ -27,6 +28,7 @@ pub mod markdown;
 pub mod output;
 pub mod render;
 pub mod schema;
+pub mod search;
 pub mod suggest;
 pub mod views;
 pub mod yaml;
