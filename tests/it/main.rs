@@ -4,4 +4,6 @@
 mod build;
 mod errors;
 mod model;
+mod search;
+mod search_browser;
 mod support;
