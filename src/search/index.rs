@@ -8,6 +8,7 @@
 //! per-document statistics, and a posting is just (document, weight).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rayon::prelude::*;
 
@@ -63,6 +64,37 @@ pub struct Index {
     pub shard_starts: Vec<usize>,
 }
 
+/// A fast, non-cryptographic hasher for the term maps (the keys are our own terms, not an attacker's
+/// choice of many colliding keys worth defending against): multiply-rotate over 8-byte words.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct TermHasher(pub(crate) u64);
+
+impl Hasher for TermHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type TermMap<V> = HashMap<String, V, BuildHasherDefault<TermHasher>>;
+
 #[derive(Default, Clone, Copy)]
 struct Acc {
     tf: f32,
@@ -70,48 +102,148 @@ struct Acc {
     heading: bool,
 }
 
-struct DocTerms {
-    terms: Vec<(String, Acc)>,
+const NONE: u32 = u32::MAX;
+
+/// One document's terms: (term id in its worker's vocabulary, frequency).
+struct DocEntry {
+    id: u32,
     body_len: usize,
+    terms: Vec<(u32, Acc)>,
 }
 
-fn doc_terms(doc: &SearchDoc) -> DocTerms {
-    let mut map: HashMap<String, Acc> = HashMap::new();
-    let mut buf = String::new();
-    let mut body_len = 0usize;
-    let mut add = |text: &str, boost: f32, title: bool, heading: bool, body: bool| {
-        tokenize::for_each_term(text, &mut buf, |t| {
-            if body {
-                body_len += 1;
-            }
-            let acc = match map.get_mut(t) {
-                Some(a) => a,
-                None => map.entry(t.to_string()).or_default(),
-            };
-            acc.tf += boost;
-            acc.title |= title;
-            acc.heading |= heading;
-        });
-    };
-    add(&doc.title, TITLE_BOOST, true, false, false);
-    if let Some(d) = &doc.description {
-        add(d, DESCRIPTION_BOOST, false, false, true);
-    }
-    for t in &doc.tags {
-        add(t, FIELD_BOOST, false, false, false);
-    }
-    for (_, v) in &doc.fields {
-        add(v, FIELD_BOOST, false, false, false);
-    }
-    for s in &doc.sections {
-        if !s.heading.is_empty() {
-            add(&s.heading, HEADING_BOOST, false, true, false);
+/// What one worker tokenizes: its own vocabulary (so terms are allocated once per worker, not once
+/// per document) and its documents' terms as ids into it.
+#[derive(Default)]
+struct Part {
+    ids: TermMap<u32>,
+    terms: Vec<String>,
+    docs: Vec<DocEntry>,
+    /// Per term id: where it is in the current document's list, or [`NONE`].
+    slot: Vec<u32>,
+    buf: String,
+}
+
+impl Part {
+    fn add_doc(mut self, id: u32, doc: &SearchDoc) -> Part {
+        let mut entries: Vec<(u32, Acc)> = Vec::with_capacity(256);
+        let mut body_len = 0usize;
+        let Part {
+            ids,
+            terms,
+            slot,
+            buf,
+            ..
+        } = &mut self;
+        let mut add = |text: &str, boost: f32, title: bool, heading: bool, body: bool| {
+            tokenize::for_each_term(text, buf, |t| {
+                if body {
+                    body_len += 1;
+                }
+                let tid = match ids.get(t) {
+                    Some(&i) => i,
+                    None => {
+                        let i = terms.len() as u32;
+                        ids.insert(t.to_string(), i);
+                        terms.push(t.to_string());
+                        slot.push(NONE);
+                        i
+                    }
+                };
+                let at = &mut slot[tid as usize];
+                if *at == NONE {
+                    *at = entries.len() as u32;
+                    entries.push((tid, Acc::default()));
+                }
+                let acc = &mut entries[*at as usize].1;
+                acc.tf += boost;
+                acc.title |= title;
+                acc.heading |= heading;
+            });
+        };
+        add(&doc.title, TITLE_BOOST, true, false, false);
+        if let Some(d) = &doc.description {
+            add(d, DESCRIPTION_BOOST, false, false, true);
         }
-        add(&s.text, 1.0, false, false, true);
+        for t in &doc.tags {
+            add(t, FIELD_BOOST, false, false, false);
+        }
+        for (_, v) in &doc.fields {
+            add(v, FIELD_BOOST, false, false, false);
+        }
+        for s in &doc.sections {
+            if !s.heading.is_empty() {
+                add(&s.heading, HEADING_BOOST, false, true, false);
+            }
+            add(&s.text, 1.0, false, false, true);
+        }
+        for (tid, _) in &entries {
+            self.slot[*tid as usize] = NONE;
+        }
+        self.docs.push(DocEntry {
+            id,
+            body_len,
+            terms: entries,
+        });
+        self
     }
-    DocTerms {
-        terms: map.into_iter().collect(),
-        body_len,
+}
+
+/// Tokenize every document (in parallel) and gather the postings of every term, by document id.
+fn postings(docs: &[SearchDoc]) -> Vec<(String, Vec<(u32, u8)>)> {
+    let mut parts: Vec<Part> = docs
+        .par_iter()
+        .enumerate()
+        .with_min_len(64)
+        .fold(Part::default, |part, (i, d)| part.add_doc(i as u32, d))
+        .collect();
+    // Workers took contiguous runs of documents: in order of their first one, ids ascend.
+    parts.sort_by_key(|p| p.docs.first().map_or(0, |d| d.id));
+    let total: usize = parts
+        .iter()
+        .flat_map(|p| p.docs.iter().map(|d| d.body_len))
+        .sum();
+    let avg_len = total as f32 / docs.len().max(1) as f32;
+    let mut global: TermMap<u32> = TermMap::default();
+    let mut terms: Vec<(String, Vec<(u32, u8)>)> = Vec::new();
+    for part in parts {
+        let remap: Vec<u32> = part
+            .terms
+            .into_iter()
+            .map(|t| match global.get(t.as_str()) {
+                Some(&g) => g,
+                None => {
+                    let g = terms.len() as u32;
+                    global.insert(t.clone(), g);
+                    terms.push((t, Vec::new()));
+                    g
+                }
+            })
+            .collect();
+        for d in part.docs {
+            for (tid, acc) in d.terms {
+                terms[remap[tid as usize] as usize]
+                    .1
+                    .push((d.id, weight(acc, d.body_len, avg_len)));
+            }
+        }
+    }
+    terms
+}
+
+/// Append a number in decimal (the shards hold millions of them; `write!` is slow for that).
+fn push_int(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
     }
 }
 
@@ -162,17 +294,7 @@ impl Index {
             }
         }
 
-        let per_doc: Vec<DocTerms> = docs.par_iter().map(doc_terms).collect();
-        let total: usize = per_doc.iter().map(|d| d.body_len).sum();
-        let avg_len = total as f32 / per_doc.len().max(1) as f32;
-        let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
-        for (id, d) in per_doc.into_iter().enumerate() {
-            for (term, acc) in d.terms {
-                let w = weight(acc, d.body_len, avg_len);
-                postings.entry(term).or_default().push((id as u32, w));
-            }
-        }
-        let mut terms: Vec<(String, Vec<(u32, u8)>)> = postings.into_iter().collect();
+        let mut terms = postings(&docs);
         terms.par_sort_unstable_by(|a, b| cmp_utf16(&a.0, &b.0));
 
         // Cut into shards by their serialized size.
@@ -217,7 +339,6 @@ impl Index {
 
     /// Serialize a shard as JSON: `{"term":[id,weight,id-delta,weight,...],...}`.
     pub fn shard_json(&self, i: usize) -> String {
-        use std::fmt::Write as _;
         let terms = self.shard(i);
         let mut out = String::with_capacity(terms.len() * 24);
         out.push('{');
@@ -232,7 +353,9 @@ impl Index {
                 if k > 0 {
                     out.push(',');
                 }
-                let _ = write!(out, "{},{}", doc - prev, w);
+                push_int(&mut out, doc - prev);
+                out.push(',');
+                push_int(&mut out, u32::from(*w));
                 prev = *doc;
             }
             out.push(']');
@@ -243,15 +366,13 @@ impl Index {
 
     /// Every file of the index, compressed where it pays. See [`super`] for the layout.
     pub fn files(&self) -> ShardedFiles {
-        let shards: Vec<Vec<u8>> = (0..self.bounds.len())
+        let shards = (0..self.bounds.len())
             .into_par_iter()
-            .map(|i| self.shard_json(i).into_bytes())
-            .collect();
-        let docs: Vec<Vec<u8>> = self
+            .map(|i| self.shard_json(i).into_bytes());
+        let docs = self
             .docs
             .par_iter()
-            .map(|d| serde_json::to_vec(&super::DocJson::new(d, self)).unwrap_or_default())
-            .collect();
+            .map(|d| serde_json::to_vec(&super::DocJson::new(d, self)).unwrap_or_default());
         ShardedFiles::new(self, shards, docs)
     }
 }

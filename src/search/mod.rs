@@ -23,6 +23,7 @@ pub mod tokenize;
 
 use std::io::Write as _;
 
+use rayon::iter::IndexedParallelIterator;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -211,30 +212,40 @@ pub struct ShardedFiles {
 }
 
 impl ShardedFiles {
-    fn new(index: &Index, shards: Vec<Vec<u8>>, docs: Vec<Vec<u8>>) -> ShardedFiles {
-        let mut hash = Fnv::default();
-        for bytes in shards.iter().chain(&docs) {
-            hash.write(bytes);
-            hash.write(&[0xff]);
+    fn new(
+        index: &Index,
+        shards: impl IndexedParallelIterator<Item = Vec<u8>>,
+        docs: impl IndexedParallelIterator<Item = Vec<u8>>,
+    ) -> ShardedFiles {
+        // Each file is hashed and compressed on its own thread; the id hashes the hashes.
+        let pack = |path: String, raw: Vec<u8>| {
+            let mut h = index::TermHasher::default();
+            std::hash::Hasher::write(&mut h, &raw);
+            (path, h.0, gzip(&raw))
+        };
+        let mut packed: Vec<(String, u64, Vec<u8>)> = shards
+            .enumerate()
+            .map(|(i, raw)| pack(format!("{DIR}/t/{i}.json.gz"), raw))
+            .chain(
+                docs.enumerate()
+                    .map(|(i, raw)| pack(format!("{DIR}/d/{i}.json.gz"), raw)),
+            )
+            .collect();
+        packed.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut id = Fnv::default();
+        for (_, h, _) in &packed {
+            id.write(&h.to_le_bytes());
         }
         let manifest = Manifest {
             version: VERSION,
-            id: format!("{:016x}", hash.0),
+            id: format!("{:016x}", id.0),
             docs: index.docs.len(),
             kinds: &index.kinds,
             shards: &index.bounds,
             stop: tokenize::STOP_WORDS,
         };
-        let named = shards
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, b)| (format!("{DIR}/t/{i}.json.gz"), gzip(&b)))
-            .chain(
-                docs.into_par_iter()
-                    .enumerate()
-                    .map(|(i, b)| (format!("{DIR}/d/{i}.json.gz"), gzip(&b))),
-            );
-        let mut files: Vec<(String, Vec<u8>)> = named.collect();
+        let mut files: Vec<(String, Vec<u8>)> =
+            packed.into_iter().map(|(p, _, bytes)| (p, bytes)).collect();
         files.push((
             format!("{DIR}/manifest.json"),
             serde_json::to_vec(&manifest).unwrap_or_default(),
@@ -244,13 +255,29 @@ impl ShardedFiles {
     }
 }
 
-/// gzip with a fixed header (no name, no time), so output is reproducible.
+/// Compression level of the index files (zlib's scale, 1-9).
+const GZIP_LEVEL: u32 = 4;
+
+/// gzip, with zlib's fixed header (no name, no time) so output is reproducible, and a window no
+/// larger than the input: most files are a few kB, and a full 32 kB window per file would spend more
+/// time clearing memory than compressing.
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3 + 32),
-        flate2::Compression::new(6),
-    );
-    // Writing into a Vec cannot fail.
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let bits = (9..=15u8)
+        .find(|b| (1usize << b) >= bytes.len())
+        .unwrap_or(15);
+    let mut c = Compress::new_gzip(Compression::new(GZIP_LEVEL), bits);
+    let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+    loop {
+        let done = (c.total_in() as usize).min(bytes.len());
+        match c.compress_vec(&bytes[done..], &mut out, FlushCompress::Finish) {
+            Ok(Status::StreamEnd) => return out,
+            Ok(_) => out.reserve(out.capacity().max(64)),
+            // Compressing into memory does not fail; fall back to the streaming encoder if it does.
+            Err(_) => break,
+        }
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), Compression::new(GZIP_LEVEL));
     let _ = enc.write_all(bytes);
     enc.finish().unwrap_or_default()
 }

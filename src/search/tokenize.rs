@@ -15,6 +15,7 @@
 //! uses, so shard boundaries mean the same thing on both sides.
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 /// Words too common to be worth indexing.
 pub const STOP_WORDS: &[&str] = &[
@@ -67,40 +68,63 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
 
 /// [`pieces`] without the allocation.
 pub fn for_each_piece<'a>(text: &'a str, mut f: impl FnMut(Piece<'a>)) {
-    #[derive(PartialEq)]
+    #[derive(PartialEq, Clone, Copy)]
     enum State {
         None,
         Word,
         Cjk,
     }
+    fn finish<'a>(
+        text: &'a str,
+        state: State,
+        start: usize,
+        end: usize,
+        f: &mut impl FnMut(Piece<'a>),
+    ) {
+        match state {
+            State::Word => {
+                let w = text[start..end].trim_end_matches(is_apostrophe);
+                if !w.is_empty() {
+                    f(Piece::Word(w));
+                }
+            }
+            State::Cjk => f(Piece::Cjk(&text[start..end])),
+            State::None => {}
+        }
+    }
+    let bytes = text.as_bytes();
     let mut state = State::None;
     let mut start = 0;
-    let finish = |state: &State, start: usize, end: usize, f: &mut dyn FnMut(Piece<'a>)| match state
-    {
-        State::Word => {
-            let w = text[start..end].trim_end_matches(is_apostrophe);
-            if !w.is_empty() {
-                f(Piece::Word(w));
-            }
-        }
-        State::Cjk => f(Piece::Cjk(&text[start..end])),
-        State::None => {}
-    };
-    for (i, c) in text.char_indices() {
-        let next = if is_cjk(c) {
-            State::Cjk
-        } else if is_word_char(c) || (state == State::Word && is_apostrophe(c)) {
-            State::Word
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // ASCII needs no decoding; everything else is classified by its char.
+        let (next, len) = if b < 0x80 {
+            let next = if b.is_ascii_alphanumeric() || (b == b'\'' && state == State::Word) {
+                State::Word
+            } else {
+                State::None
+            };
+            (next, 1)
         } else {
-            State::None
+            let c = text[i..].chars().next().unwrap_or(' ');
+            let next = if is_cjk(c) {
+                State::Cjk
+            } else if is_word_char(c) || (state == State::Word && is_apostrophe(c)) {
+                State::Word
+            } else {
+                State::None
+            };
+            (next, c.len_utf8())
         };
         if next != state {
-            finish(&state, start, i, &mut f);
+            finish(text, state, start, i, &mut f);
             start = i;
             state = next;
         }
+        i += len;
     }
-    finish(&state, start, text.len(), &mut f);
+    finish(text, state, start, text.len(), &mut f);
 }
 
 /// Lowercase a word, drop a possessive `'s` and other apostrophes, and stem it. Writes into `out`
@@ -108,18 +132,26 @@ pub fn for_each_piece<'a>(text: &'a str, mut f: impl FnMut(Piece<'a>)) {
 pub fn normalize_word(word: &str, out: &mut String) -> bool {
     out.clear();
     if word.is_ascii() {
-        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        // The common case, byte by byte.
+        out.push_str(word);
+        out.make_ascii_lowercase();
+        if out.as_bytes().contains(&b'\'') {
+            if out.len() > 2 && out.ends_with("'s") {
+                out.truncate(out.len() - 2);
+            }
+            out.retain(|c| c != '\'');
+        }
     } else {
         // The whole word at once, like JavaScript's toLowerCase (a final sigma becomes ς).
         out.push_str(&word.to_lowercase());
-    }
-    for suffix in ["'s", "\u{2019}s"] {
-        if out.len() > suffix.len() && out.ends_with(suffix) {
-            out.truncate(out.len() - suffix.len());
+        for suffix in ["'s", "\u{2019}s"] {
+            if out.len() > suffix.len() && out.ends_with(suffix) {
+                out.truncate(out.len() - suffix.len());
+            }
         }
-    }
-    if out.contains(is_apostrophe) {
-        out.retain(|c| !is_apostrophe(c));
+        if out.contains(is_apostrophe) {
+            out.retain(|c| !is_apostrophe(c));
+        }
     }
     if out.is_empty() || out.len() > MAX_WORD_BYTES || is_stop_word(out) {
         return false;
@@ -130,7 +162,29 @@ pub fn normalize_word(word: &str, out: &mut String) -> bool {
 
 /// True for a (lowercase) word in [`STOP_WORDS`].
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+    // Every stop word fits in a u64: compare packed integers, not strings (this runs for every word).
+    static PACKED: OnceLock<Vec<u64>> = OnceLock::new();
+    let Some(key) = pack(word) else { return false };
+    PACKED
+        .get_or_init(|| {
+            let mut v: Vec<u64> = STOP_WORDS.iter().filter_map(|w| pack(w)).collect();
+            v.sort_unstable();
+            v
+        })
+        .binary_search(&key)
+        .is_ok()
+}
+
+/// A word of at most 8 bytes as an integer (distinct words give distinct integers).
+fn pack(word: &str) -> Option<u64> {
+    let b = word.as_bytes();
+    if b.is_empty() || b.len() > 8 {
+        return None;
+    }
+    let mut w = [0u8; 8];
+    w[..b.len()].copy_from_slice(b);
+    // The length in the low byte keeps "a" and "a\0" apart.
+    Some(u64::from_be_bytes(w) | b.len() as u64)
 }
 
 /// A light English stemmer for plurals, applied to lowercase ASCII words only:
@@ -212,10 +266,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stop_words_are_sorted_for_binary_search() {
+    fn stop_words_are_sorted_for_binary_search_and_short() {
         let mut sorted = STOP_WORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, STOP_WORDS);
+        assert!(STOP_WORDS.iter().all(|w| is_stop_word(w)));
+        for w in ["", "ab", "thes", "these1", "into the", "wasn", "theirs"] {
+            assert!(!is_stop_word(w), "{w}");
+        }
     }
 
     #[test]

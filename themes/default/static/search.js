@@ -580,18 +580,21 @@
       input.setAttribute("aria-activedescendant", items[active].id);
       items[active].scrollIntoView({ block: "nearest" });
     }
+    function setAllLink() {
+      var text = input.value.trim();
+      all.href = BASE + "search/?q=" + encodeURIComponent(text) + (view.kind ? "&kind=" + encodeURIComponent(view.kind) : "");
+      all.textContent = "All results for \u201C" + text + "\u201D";
+    }
     function update() {
       var text = input.value;
-      var url = BASE + "search/?q=" + encodeURIComponent(text.trim()) + (view.kind ? "&kind=" + encodeURIComponent(view.kind) : "");
-      all.href = url;
-      all.textContent = "All results for \u201C" + text.trim() + "\u201D";
+      setAllLink();
       active = -1;
       input.removeAttribute("aria-activedescendant");
       if (!text.trim()) { open(false); view.run("", true); return; }
       open(true);
       view.run(text, true).then(function () { active = -1; });
     }
-    view.onKind = function () { update(); };
+    view.onKind = function () { setAllLink(); active = -1; input.removeAttribute("aria-activedescendant"); };
     input.addEventListener("input", update);
     input.addEventListener("focus", function () { manifest().catch(function () {}); if (input.value.trim()) open(true); });
     input.addEventListener("keydown", function (e) {
