@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -29,22 +29,28 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Serve `root` under the URL path `prefix` on a loopback port, one thread per connection.
-fn serve(root: PathBuf, prefix: &'static str) -> u16 {
+/// What the server sent: (URL path, body bytes), in order.
+type Served = Arc<Mutex<Vec<(String, usize)>>>;
+
+/// Serve `root` under the URL path `prefix` on a loopback port, one thread per connection. Returns
+/// the port and the log of what was sent.
+fn serve(root: PathBuf, prefix: &'static str) -> (u16, Served) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let port = listener.local_addr().expect("addr").port();
+    let served: Served = Arc::default();
+    let log = served.clone();
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let root = root.clone();
+            let (root, log) = (root.clone(), log.clone());
             thread::spawn(move || {
-                let _ = handle(stream, &root, prefix);
+                let _ = handle(stream, &root, prefix, &log);
             });
         }
     });
-    port
+    (port, served)
 }
 
-fn handle(mut stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
+fn handle(mut stream: TcpStream, root: &Path, prefix: &str, log: &Served) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     loop {
@@ -86,6 +92,9 @@ fn handle(mut stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<(
             }
             None => ("404 Not Found", "text/plain", b"not found".to_vec()),
         };
+        if let Ok(mut log) = log.lock() {
+            log.push((path.clone(), body.len()));
+        }
         write!(
             stream,
             "HTTP/1.1 {status}\r\nContent-Type: {ty}\r\nContent-Length: {}\r\n\r\n",
@@ -372,7 +381,7 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
     };
     let site = search_site();
     site.run(&["build", "--base-url", "/kb/"]).ok();
-    let port = serve(site.path("public"), "/kb/");
+    let (port, _) = serve(site.path("public"), "/kb/");
     let base = format!("http://127.0.0.1:{port}/kb/");
     let mut b = Browser::launch(&binary);
     b.open(&base);
@@ -480,4 +489,88 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
 fn decode_base64_round_trips_a_known_value() {
     assert_eq!(decode_base64("aGVsbG8="), b"hello");
     assert_eq!(decode_base64("AAEC/w=="), [0, 1, 2, 255]);
+}
+
+/// Benchmark (run by `bench/search.sh`, ignored otherwise): on a built site holding both our index
+/// and Pagefind's (`FIELDBOOK_BENCH_SITE`), the bytes and time of typical queries in a fresh browser,
+/// for each engine. Prints one line per engine and query.
+#[test]
+#[ignore]
+fn bench_queries_against_pagefind() {
+    let (Some(binary), Some(dir)) = (chromium(), std::env::var_os("FIELDBOOK_BENCH_SITE")) else {
+        eprintln!("SKIPPED: set FIELDBOOK_BENCH_SITE to a built site with pagefind/ in it, and install chromium");
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    std::fs::write(
+        dir.join("pf-bench.html"),
+        "<!doctype html><meta charset=\"utf-8\"><title>pagefind bench</title>\
+         <script type=\"module\">window.pf = await import('/pagefind/pagefind.js'); window.pfReady = true;</script>",
+    )
+    .expect("write pf-bench.html");
+    let (port, served) = serve(dir, "/");
+    let base = format!("http://127.0.0.1:{port}/");
+    let queries = ["qianchuan", "千川", "live stream", "budget"];
+    // Bytes and requests the server has sent so far for paths containing `part`.
+    let sent = |part: &str| {
+        let log = served.lock().map(|l| l.clone()).unwrap_or_default();
+        let hits: Vec<usize> = log
+            .iter()
+            .filter(|(p, _)| p.contains(part))
+            .map(|(_, n)| *n)
+            .collect();
+        (hits.iter().sum::<usize>(), hits.len())
+    };
+
+    // fieldbook: the header box of the home page, as a reader uses it (8 results shown).
+    let mut b = Browser::launch(&binary);
+    b.open(&base);
+    for q in queries {
+        let r = b.eval(&format!(
+            "(async () => {{
+                const input = document.querySelector('form.site-search input');
+                const list = () => document.getElementById('search-results');
+                const t0 = performance.now();
+                input.value = {q};
+                input.dispatchEvent(new Event('input'));
+                while (!list() || list().dataset.query !== {q}) await new Promise(r => setTimeout(r, 1));
+                const ms = performance.now() - t0;
+                const top = list().querySelector('.search-result-title');
+                return {{ ms, shown: list().children.length, top: top ? top.textContent : null }};
+            }})()",
+            q = json!(q)
+        ));
+        let (bytes, requests) = sent("/search");
+        println!(
+            "BENCH fieldbook query={q:?} ms={:.1} shown={} top={} cumulative_bytes={bytes} requests={requests}",
+            r["ms"].as_f64().unwrap_or(0.0),
+            r["shown"],
+            r["top"],
+        );
+    }
+    drop(b);
+
+    // Pagefind: its JS API, loading the data of as many results as our box shows.
+    let mut b = Browser::launch(&binary);
+    b.open(&format!("{base}pf-bench.html"));
+    b.wait_for("window.pfReady === true", "pagefind to load");
+    for q in queries {
+        let r = b.eval(&format!(
+            "(async () => {{
+                const t0 = performance.now();
+                const res = await window.pf.search({q});
+                const data = await Promise.all(res.results.slice(0, 8).map(x => x.data()));
+                const ms = performance.now() - t0;
+                return {{ ms, shown: data.length, top: data.length ? data[0].meta.title : null }};
+            }})()",
+            q = json!(q)
+        ));
+        let (bytes, requests) = sent("/pagefind/");
+        println!(
+            "BENCH pagefind query={q:?} ms={:.1} shown={} top={} cumulative_bytes={bytes} requests={requests}",
+            r["ms"].as_f64().unwrap_or(0.0),
+            r["shown"],
+            r["top"],
+        );
+    }
 }
