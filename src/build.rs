@@ -441,6 +441,7 @@ pub fn write_site(
         &site.pages,
         &site.rendered,
         &site.titles,
+        &site.graph.fills,
     ));
     // Static files: the theme's, then the site's (the site wins), then assets beside pages.
     for (dir, shown) in [(None, ""), (Some(site.root.join("static")), "static")] {

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::config::SiteConfig;
 use crate::content::Page;
-use crate::markdown::Rendered;
+use crate::markdown::{self, Fill, Rendered};
 use crate::schema::Value;
 
 pub use index::Index;
@@ -63,18 +63,22 @@ pub struct SearchSection {
     pub text: String,
 }
 
-/// The search documents of a site's pages, in page order.
+/// The search documents of a site's pages, in page order. `fills` are the graph's resolved links
+/// of each page (they give wikilinks their titles in the text).
 pub fn documents(
     config: &SiteConfig,
     pages: &[Page],
     rendered: &[Rendered],
     titles: &[String],
+    fills: &[Vec<Option<Fill>>],
 ) -> Vec<SearchDoc> {
     pages
         .iter()
         .zip(rendered)
         .zip(titles)
-        .map(|((p, r), title)| {
+        .enumerate()
+        .map(|(i, ((p, r), title))| {
+            let fills = fills.get(i).map(Vec::as_slice).unwrap_or(&[]);
             let kind = p.kind.as_deref().and_then(|k| config.kinds.get(k));
             let mut fields = Vec::new();
             if let Some(kind) = kind {
@@ -111,8 +115,8 @@ pub fn documents(
                         .strip_prefix(heading.as_str())
                         .filter(|_| !heading.is_empty())
                         .unwrap_or(text)
-                        .trim()
-                        .to_string();
+                        .trim();
+                    let body = markdown::fill_text_holes(body, fills);
                     SearchSection {
                         anchor: id.clone(),
                         heading,
@@ -139,13 +143,14 @@ pub fn build_files(
     pages: &[Page],
     rendered: &[Rendered],
     titles: &[String],
+    fills: &[Vec<Option<Fill>>],
 ) -> Vec<(String, Vec<u8>)> {
     let kinds: Vec<(String, String)> = config
         .kinds
         .keys()
         .map(|k| (k.clone(), config.singular(k).to_string()))
         .collect();
-    let docs = documents(config, pages, rendered, titles);
+    let docs = documents(config, pages, rendered, titles, fills);
     Index::build(&kinds, docs).files().files
 }
 

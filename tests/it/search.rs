@@ -28,7 +28,7 @@ pub fn search_site() -> TestSite {
     .write(
         "content/playbooks/paid-traffic.md",
         "---\ntitle: Paid and free traffic\npositions: [field]\ntools: [juliang-qianchuan]\n---\n\
-         Buy traffic with Qianchuan; Qianchuan campaigns need Qianchuan budgets. 用千川投放。\n\n## Launch a campaign\n\nStart small.\n",
+         Buy traffic with Qianchuan; Qianchuan campaigns need Qianchuan budgets. 用千川投放。 Compare with [[doudian]].\n\n## Launch a campaign\n\nStart small.\n",
     )
     .write(
         "content/notes/chinese.md",
@@ -141,6 +141,11 @@ fn documents_carry_title_kind_fields_and_sections_with_anchors() {
     assert_eq!(d["s"][1][0], "three-versions");
     assert_eq!(d["s"][1][1], "Three versions");
     assert_eq!(d["s"][1][2], "Mobile, PC quick and PC professional.");
+    // A wikilink's text is its target's title, as on the page.
+    let paid = doc_id_of(&s, &m, "playbooks/paid-traffic/");
+    let paid = read_json(&s, &format!("search/d/{paid}.json.gz"));
+    let intro = paid["s"][0][2].as_str().unwrap_or("");
+    assert!(intro.ends_with("Compare with Doudian."), "{intro}");
     // A hostile title is stored as the text it is.
     let e = doc_id_of(&s, &m, "tools/escape/");
     let escaped = read_json(&s, &format!("search/d/{e}.json.gz"));
