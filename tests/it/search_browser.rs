@@ -5,7 +5,7 @@
 //! `CI` set a missing browser fails instead, so the test cannot go quietly missing there).
 //! `FIELDBOOK_CHROMIUM` names another binary.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -52,6 +52,7 @@ fn serve(root: PathBuf, prefix: &'static str) -> (u16, Served) {
 
 fn handle(mut stream: TcpStream, root: &Path, prefix: &str, log: &Served) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     loop {
         let mut line = String::new();
@@ -95,12 +96,14 @@ fn handle(mut stream: TcpStream, root: &Path, prefix: &str, log: &Served) -> std
         if let Ok(mut log) = log.lock() {
             log.push((path.clone(), body.len()));
         }
-        write!(
-            stream,
+        // One write per response, sent at once (no Nagle delay waiting for an ACK).
+        let mut response = format!(
             "HTTP/1.1 {status}\r\nContent-Type: {ty}\r\nContent-Length: {}\r\n\r\n",
             body.len()
-        )?;
-        stream.write_all(&body)?;
+        )
+        .into_bytes();
+        response.extend_from_slice(&body);
+        stream.write_all(&response)?;
     }
 }
 

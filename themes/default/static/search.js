@@ -274,12 +274,15 @@
     return normalizePhrase(parts.join("\n"));
   }
 
-  // The documents of the hits from `from`, as many as `limit`, skipping those that miss a phrase.
+  // The documents of the hits from `from`, as many as `limit`, skipping those that miss a phrase
+  // (checking at most MAX_CHECKED documents per call, so a rare phrase cannot fetch the whole site).
   // Resolves to {items: [{hit, doc}], next} where next is where to continue (or -1 at the end).
+  var MAX_CHECKED = 80;
   function page(m, q, hits, from, limit) {
     var items = [];
     function step(at) {
-      if (items.length >= limit || at >= hits.length) return Promise.resolve({ items: items, next: at < hits.length ? at : -1 });
+      var done = items.length >= limit || at >= hits.length || at - from >= MAX_CHECKED;
+      if (done) return Promise.resolve({ items: items, next: at < hits.length ? at : -1 });
       var batch = hits.slice(at, at + Math.max(limit - items.length, 4));
       return Promise.all(batch.map(function (h) { return doc(m, h.doc); })).then(function (docs) {
         docs.forEach(function (d, k) {
@@ -486,7 +489,8 @@
     return page(r.m, r.query, self.hits, 0, self.limit).then(function (p) {
       if (self.mine !== mine) return;
       self.show(p.items, p.next);
-      self.setStatus(p.items.length ? "" : "No results for \u201C" + text.trim() + "\u201D");
+      var none = p.next >= 0 ? "None of the best matches contains the exact phrase yet" : "No results for \u201C" + text.trim() + "\u201D";
+      self.setStatus(p.items.length ? "" : none);
       self.list.dataset.query = text;
     });
   };
