@@ -137,6 +137,22 @@ pub fn documents(
         .collect()
 }
 
+/// Index a site's pages (see [`documents`] for the arguments).
+pub fn index(
+    config: &SiteConfig,
+    pages: &[Page],
+    rendered: &[Rendered],
+    titles: &[String],
+    fills: &[Vec<Option<Fill>>],
+) -> Index {
+    let kinds: Vec<(String, String)> = config
+        .kinds
+        .keys()
+        .map(|k| (k.clone(), config.singular(k).to_string()))
+        .collect();
+    Index::build(&kinds, documents(config, pages, rendered, titles, fills))
+}
+
 /// Build the index of a site's pages and return its files (paths relative to the output root).
 pub fn build_files(
     config: &SiteConfig,
@@ -145,13 +161,7 @@ pub fn build_files(
     titles: &[String],
     fills: &[Vec<Option<Fill>>],
 ) -> Vec<(String, Vec<u8>)> {
-    let kinds: Vec<(String, String)> = config
-        .kinds
-        .keys()
-        .map(|k| (k.clone(), config.singular(k).to_string()))
-        .collect();
-    let docs = documents(config, pages, rendered, titles, fills);
-    Index::build(&kinds, docs).files().files
+    index(config, pages, rendered, titles, fills).files().files
 }
 
 /// A document's file: what a result shows. Short keys, since every byte is fetched.

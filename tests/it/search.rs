@@ -253,3 +253,36 @@ fn a_theme_without_a_search_template_still_builds_its_index() {
     assert!(s.output_exists("search/manifest.json"));
     assert!(!s.output_exists("search/index.html"));
 }
+
+#[test]
+fn on_the_bundled_book_qianchuan_and_its_chinese_name_find_juliang_qianchuan_first() {
+    let opts = fieldbook::BuildOptions {
+        root: env!("CARGO_MANIFEST_DIR").into(),
+        ..Default::default()
+    };
+    let site = match fieldbook::build::load(&opts) {
+        Ok(site) => site,
+        Err(d) => panic!("the bundled book does not load: {d:?}"),
+    };
+    let index = fieldbook::search::index(
+        &site.config,
+        &site.pages,
+        &site.rendered,
+        &site.titles,
+        &site.graph.fills,
+    );
+    // As typed (the last word a prefix), and as submitted.
+    for (q, typing) in [
+        ("qianchuan", true),
+        ("qianch", true),
+        ("千川", true),
+        ("巨量千川", false),
+        ("Qianchuan 千川", false),
+    ] {
+        let hits = fieldbook::search::query::search(&index, q, typing, None);
+        let first = hits
+            .first()
+            .map(|h| index.docs[h.doc as usize].title.as_str());
+        assert_eq!(first, Some("Juliang Qianchuan"), "query {q:?}");
+    }
+}
