@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! site.yaml -> config -> discover -> parse pages (parallel) -> markdown (parallel) -> graph -> views
-//!           -> templates -> render + write (parallel) -> static files, sitemap, 404, graph.json -> swap
+//!           -> templates -> render + write (parallel) -> search index, static files, sitemap, 404,
+//!              graph.json -> swap
 //! ```
 //!
 //! [`load`] runs everything up to the views and is all `check` needs; [`write_site`] renders into any
@@ -22,6 +23,7 @@ use crate::graph::{self, LinkGraph};
 use crate::markdown::{self, MarkdownOptions, Rendered};
 use crate::output::{self, page_file};
 use crate::render::{self, Context, Templates};
+use crate::search;
 use crate::views::{self, Views};
 
 /// What to build and how.
@@ -324,6 +326,8 @@ pub enum Output {
     Matrix(usize),
     /// The site's 404 page.
     NotFound,
+    /// The search page (`search/?q=...`), when the theme has a `search.html`.
+    Search,
 }
 
 /// An output ready to render: where it goes, its template and its whole context.
@@ -387,6 +391,7 @@ pub fn outputs(site: &Site) -> Vec<Output> {
     }
     out.extend((0..views.matrices.len()).map(Output::Matrix));
     out.push(Output::NotFound);
+    out.push(Output::Search);
     out
 }
 
@@ -480,6 +485,10 @@ pub fn prepare(site: &Site, templates: &Templates, output: Output) -> Option<Pre
             )
         }
         Output::NotFound => ("404.html".into(), "404.html".into()),
+        Output::Search if templates.has("search.html") => {
+            (format!("{}/index.html", search::DIR), "search.html".into())
+        }
+        Output::Search => return None,
     };
     Some(Prepared {
         path,
@@ -510,7 +519,7 @@ pub fn render_prepared(
 /// Files generated from the whole site rather than from a template: sitemap.xml, graph.json and the
 /// highlighting stylesheet.
 pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
-    vec![
+    let mut files = vec![
         ("sitemap.xml".into(), sitemap(site).into_bytes()),
         ("graph.json".into(), graph_json(site).into_bytes()),
         ("nav.json".into(), views::nav_json(&site.views).into_bytes()),
@@ -518,7 +527,20 @@ pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
             "highlight.css".into(),
             markdown::highlight_css().into_bytes(),
         ),
-    ]
+    ];
+    files.extend(search_files(site));
+    files
+}
+
+/// The search index (manifest, documents and shards) of the whole site.
+pub fn search_files(site: &Site) -> Vec<(String, Vec<u8>)> {
+    search::build_files(
+        &site.config,
+        &site.pages,
+        &site.rendered,
+        &site.titles,
+        &site.graph.fills,
+    )
 }
 
 /// Where a static file comes from.

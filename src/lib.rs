@@ -9,7 +9,8 @@
 //! 4. [`graph`]: links resolved, backlinks, edges
 //! 5. [`views`]: template data (pages, kind indexes, tags, matrices, learning paths)
 //! 6. [`render`]: tera templates (theme + site overrides)
-//! 7. [`output`]: atomic write of the whole site
+//! 7. [`search`]: the search index (sharded, for the browser), and [`output`]: atomic write of the
+//!    whole site
 //!
 //! [`build`] runs them in sequence; [`serve`] runs them in memory, again on every change, and serves
 //! the result with live reload; [`dates`] adds last-updated dates from git, and [`scaffold`] writes
@@ -31,6 +32,7 @@ pub mod output;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
+pub mod search;
 pub mod serve;
 pub mod suggest;
 pub mod views;

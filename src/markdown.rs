@@ -76,7 +76,8 @@ pub struct Rendered {
     pub assets: Vec<(String, Range<usize>)>,
     /// Title from a leading H1, when asked for.
     pub title: Option<String>,
-    /// Plain text, split by section: (heading id or "" for the intro, text).
+    /// Plain text, split by section: (heading id or "" for the intro, text). The labels of
+    /// wikilinks without one are holes here too, filled by [`fill_text_holes`].
     pub sections: Vec<(String, String)>,
     /// The first paragraph as plain text.
     pub summary: String,
@@ -315,6 +316,8 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     hole(&mut label, 'L', i);
                     label.push_str("</a>");
                     events.push(Event::InlineHtml(label.into()));
+                    // The plain text gets the same hole (see `fill_text_holes`).
+                    hole(&mut section_text, 'L', i);
                 }
             }
             Event::Start(Tag::Link {
@@ -747,6 +750,36 @@ pub fn fill_holes(html: &str, fills: &[Option<Fill>]) -> String {
     out
 }
 
+/// Fill the holes of plain text ([`Rendered::sections`]): link labels become the targets' titles,
+/// as text (no escaping); a broken link's label is left out.
+pub fn fill_text_holes(text: &str, fills: &[Option<Fill>]) -> String {
+    if !text.contains(HOLE_OPEN) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + fills.len() * 16);
+    let mut rest = text;
+    while let Some(start) = rest.find(HOLE_OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + HOLE_OPEN.len_utf8()..];
+        let Some(end) = after.find(HOLE_CLOSE) else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let token = &after[..end];
+        let fill = token
+            .strip_prefix('L')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|i| fills.get(i))
+            .and_then(Option::as_ref);
+        if let Some(f) = fill {
+            out.push_str(&f.label);
+        }
+        rest = &after[end + HOLE_CLOSE.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -878,6 +911,29 @@ mod tests {
         assert_eq!(r.title.as_deref(), Some("Hello world"));
         assert_eq!(r.summary, "First para here.");
         assert!(!r.html.contains("<h1"));
+    }
+
+    #[test]
+    fn plain_text_gets_wikilink_titles_through_holes() {
+        let r = render("See [[doudian]] and [[x|the label]].\n", &opts());
+        let fills = vec![
+            Some(Fill {
+                href: "/tools/doudian/".into(),
+                label: "Doudian & co".into(),
+            }),
+            Some(Fill {
+                href: "/x/".into(),
+                label: "X".into(),
+            }),
+        ];
+        assert_eq!(
+            fill_text_holes(&r.sections[0].1, &fills),
+            "See Doudian & co and the label."
+        );
+        assert_eq!(
+            fill_text_holes(&r.sections[0].1, &[]),
+            "See  and the label."
+        );
     }
 
     #[test]

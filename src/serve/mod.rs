@@ -189,6 +189,9 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
                     out.problems(&report.warnings);
                     last_warnings = shown;
                 }
+                if builder.refresh_search() {
+                    shared.publish(builder.files());
+                }
             }
             Outcome::Css(paths) => {
                 shared.publish(builder.files());

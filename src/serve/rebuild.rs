@@ -102,6 +102,9 @@ pub struct Builder {
     pending: ChangeSet,
     good: Option<Good>,
     files: Arc<Files>,
+    /// A page-only update changed page text without rebuilding the search index; see
+    /// [`Builder::refresh_search`].
+    search_stale: bool,
 }
 
 fn rel_key(rel: &Path) -> String {
@@ -133,7 +136,43 @@ impl Builder {
             pending: ChangeSet::everything(),
             good: None,
             files: Arc::new(Files::new()),
+            search_stale: false,
         }
+    }
+
+    /// Bring the search index up to date after page-only updates. Indexing reads every page, so the
+    /// page-only path leaves it to this call, made once the reload has been sent: the author sees
+    /// the edit at once, and search catches up a moment later. Returns whether anything changed.
+    pub fn refresh_search(&mut self) -> bool {
+        if !std::mem::take(&mut self.search_stale) {
+            return false;
+        }
+        let Some(good) = &mut self.good else {
+            return false;
+        };
+        let fresh: Vec<(String, Arc<[u8]>)> = build::search_files(&good.site)
+            .into_iter()
+            .map(|(p, b)| (p, Arc::from(b)))
+            .collect();
+        let search_prefix = format!("{}/", crate::search::DIR);
+        let old: Vec<&(String, Arc<[u8]>)> = good
+            .generated
+            .iter()
+            .filter(|(p, _)| p.starts_with(&search_prefix))
+            .collect();
+        if old.len() == fresh.len()
+            && old
+                .iter()
+                .zip(&fresh)
+                .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+        {
+            return false;
+        }
+        good.generated
+            .retain(|(p, _)| !p.starts_with(&search_prefix));
+        good.generated.extend(fresh);
+        self.compose();
+        true
     }
 
     /// The files of the last good site.
@@ -404,6 +443,7 @@ impl Builder {
         }
         let count = paths.len();
         self.compose();
+        self.search_stale |= count > 0;
         let report = self.report(start, count, true);
         if paths.is_empty() {
             return Outcome::Unchanged(report);

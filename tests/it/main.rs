@@ -8,6 +8,8 @@ mod dates;
 mod errors;
 mod model;
 mod scaffold;
+mod search;
+mod search_browser;
 mod serve;
 mod support;
 mod theme;

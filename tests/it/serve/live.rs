@@ -34,9 +34,18 @@ fn an_edit_sends_a_reload_for_that_page_and_serves_the_new_text() {
         "---\ntitle: Solo\n---\n\nA lonely note, edited.\n",
     );
     let reload = events.next("reload");
-    assert_eq!(
-        reload["paths"],
-        serde_json::json!(["notes/index.html", "notes/solo/index.html"])
+    let paths: Vec<&str> = reload["paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    let (search, pages): (Vec<&str>, Vec<&str>) =
+        paths.iter().partition(|p| p.starts_with("search/"));
+    assert_eq!(pages, ["notes/index.html", "notes/solo/index.html"]);
+    assert!(
+        search.contains(&"search/manifest.json"),
+        "the search index follows the new text: {search:?}"
     );
     assert!(s.get("/notes/").text().contains("A lonely note, edited."));
 }
