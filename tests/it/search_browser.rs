@@ -478,6 +478,11 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
     );
     let r = b.results("#search-page .search-results");
     assert_eq!(r.as_array().map(Vec::len), Some(1), "{r:#}");
+    assert_eq!(
+        r[0]["marks"],
+        json!(["live rooms"]),
+        "a phrase is highlighted whole: {r:#}"
+    );
 
     b.open(&format!("{base}search/?q=qianchuan"));
     b.wait_for(
