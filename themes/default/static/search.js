@@ -488,6 +488,8 @@
     var mine = ++seq;
     self.mine = mine;
     self.list.setAttribute("aria-busy", "true");
+    // When this query started (after the pause in typing): for timing it, as bench/ does.
+    self.list.dataset.started = String(performance.now());
     if (!text.trim()) {
       self.result = null;
       self.show([], -1);
