@@ -648,6 +648,7 @@
           if (link) window.location.href = link.href;
         } else if (input.value.trim()) {
           e.preventDefault();
+          setAllLink();
           window.location.href = all.href;
         }
       } else if (e.key === "Escape") {
