@@ -41,6 +41,7 @@ pub const SHARD_BYTES: usize = 48 * 1024;
 /// range check and costs nothing per document.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct KindRange {
+    /// The kind's name in site.yaml.
     pub name: String,
     /// Singular display name, for the badge.
     pub label: String,
@@ -55,6 +56,7 @@ pub struct KindRange {
 pub struct Index {
     /// Documents in id order (by kind as declared, then untyped pages; then by URL).
     pub docs: Vec<SearchDoc>,
+    /// The id range of each kind that has documents, in declared order.
     pub kinds: Vec<KindRange>,
     /// Every term (UTF-16 order) with its postings: (document id, weight), by id.
     pub terms: Vec<(String, Vec<(u32, u8)>)>,

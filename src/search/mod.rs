@@ -16,6 +16,8 @@
 //! `DecompressionStream`); `search.js` checks the gzip magic bytes, so a server that sends them with
 //! `Content-Encoding: gzip` works too. Output is deterministic: the same pages give the same bytes.
 
+#![warn(missing_docs)]
+
 pub mod index;
 pub mod query;
 pub mod shards;
@@ -44,9 +46,13 @@ pub const VERSION: u32 = 1;
 pub struct SearchDoc {
     /// URL path under the site's base, e.g. `tools/doudian/`.
     pub url: String,
+    /// Display title.
     pub title: String,
+    /// Kind name, for typed pages.
     pub kind: Option<String>,
+    /// The `description:` of the front matter.
     pub description: Option<String>,
+    /// The page's tags.
     pub tags: Vec<String>,
     /// Searchable fields: (name, text).
     pub fields: Vec<(String, String)>,
@@ -59,7 +65,9 @@ pub struct SearchDoc {
 pub struct SearchSection {
     /// The heading's id (the URL fragment), `""` for the text before the first heading.
     pub anchor: String,
+    /// The heading's text, `""` for the intro.
     pub heading: String,
+    /// The section's plain text, without its heading.
     pub text: String,
 }
 

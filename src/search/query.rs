@@ -5,7 +5,7 @@
 //! matches them all, pages matching the most words come first). A CJK run must match all its
 //! bigrams. While typing, the last word also matches as a prefix (`qian` finds `qianchuan`). A phrase
 //! keeps only pages whose text contains it as written. A page's score is the sum, over the query's
-//! words, of the term's IDF times its stored weight (see [`super::index`]).
+//! words, of the term's IDF times its stored weight (see [`mod@super::index`]).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -34,6 +34,7 @@ pub struct Group {
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Query {
+    /// The words, each of which a result must match.
     pub groups: Vec<Group>,
     /// Quoted phrases, normalized by [`normalize_phrase`].
     pub phrases: Vec<String>,
@@ -101,7 +102,9 @@ pub fn parse(text: &str, typing: bool) -> Query {
 /// One result: a document id and its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
+    /// Document id (index into [`Index::docs`]).
     pub doc: u32,
+    /// Sum over the query's words of IDF times stored weight.
     pub score: f32,
 }
 

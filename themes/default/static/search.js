@@ -112,7 +112,7 @@
       var ps = pieces(seg);
       ps.forEach(function (piece, n) {
         if (piece.cjk) {
-          cjkQueryTerms(piece.text).forEach(function (t) { q.groups.push({ exact: t, prefix: null }); });
+          cjkQueryTerms(piece.text).forEach(function (t) { q.groups.push({ exact: t, prefix: null, phrase: phrase }); });
           return;
         }
         var exact = normalizeWord(piece.text);
@@ -122,7 +122,7 @@
           prefix = piece.text.toLowerCase().replace(/['\u2019]/g, "");
           if (Array.from(prefix).length < MIN_PREFIX_CHARS) prefix = null;
         }
-        if (exact !== null || prefix !== null) q.groups.push({ exact: exact, prefix: prefix });
+        if (exact !== null || prefix !== null) q.groups.push({ exact: exact, prefix: prefix, phrase: phrase });
       });
     });
     return q;
@@ -303,9 +303,12 @@
   }
 
   // ---- Snippets and highlighting ---------------------------------------------------------------
+  // What to highlight: a quoted phrase where it occurs whole, other words wherever they occur.
   function matcher(q) {
     var exact = new Set(), prefixes = [], cjk = [];
+    var phrases = q.phrases.map(function (p) { return p.split(" "); });
     q.groups.forEach(function (g) {
+      if (g.phrase) return;
       if (g.exact !== null) {
         if (isCjk(g.exact.codePointAt(0))) cjk.push(g.exact); else exact.add(g.exact);
       }
@@ -314,7 +317,28 @@
     // Matched ranges [start, end) of a text, merged, in order.
     return function (text) {
       var ranges = [];
-      pieces(text).forEach(function (p) {
+      var ps = pieces(text);
+      phrases.forEach(function (words) {
+        for (var i = 0; i + words.length <= ps.length; i++) {
+          var all = words.every(function (w, k) {
+            var t = ps[i + k].text.toLowerCase();
+            // The ends of a phrase may fall inside a word or a CJK run, as when it was matched.
+            if (words.length === 1) return t.indexOf(w) >= 0;
+            if (k === 0) return t.endsWith(w);
+            if (k === words.length - 1) return t.startsWith(w);
+            return t === w;
+          });
+          if (!all) continue;
+          var first = ps[i], last = ps[i + words.length - 1];
+          if (words.length === 1) {
+            var at = first.text.toLowerCase().indexOf(words[0]);
+            ranges.push([first.start + at, first.start + at + words[0].length]);
+          } else {
+            ranges.push([first.end - words[0].length, last.start + words[words.length - 1].length]);
+          }
+        }
+      });
+      ps.forEach(function (p) {
         if (p.cjk) {
           cjk.forEach(function (t) {
             var at = p.text.indexOf(t);
@@ -394,6 +418,14 @@
   }
 
   var seq = 0;
+  // Run `f` once typing pauses, so a fast typist does not fetch results for every letter.
+  function debounce(f) {
+    var timer = 0;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(f, 60);
+    };
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -456,6 +488,8 @@
     var mine = ++seq;
     self.mine = mine;
     self.list.setAttribute("aria-busy", "true");
+    // When this query started (after the pause in typing): for timing it, as bench/ does.
+    self.list.dataset.started = String(performance.now());
     if (!text.trim()) {
       self.result = null;
       self.show([], -1);
@@ -599,7 +633,7 @@
       view.run(text, true).then(function () { active = -1; });
     }
     view.onKind = function () { setAllLink(); active = -1; input.removeAttribute("aria-activedescendant"); };
-    input.addEventListener("input", update);
+    input.addEventListener("input", debounce(update));
     input.addEventListener("focus", function () { manifest().catch(function () {}); if (input.value.trim()) open(true); });
     input.addEventListener("keydown", function (e) {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
@@ -614,6 +648,7 @@
           if (link) window.location.href = link.href;
         } else if (input.value.trim()) {
           e.preventDefault();
+          setAllLink();
           window.location.href = all.href;
         }
       } else if (e.key === "Escape") {
@@ -658,7 +693,7 @@
     }
     view.onKind = sync;
     input.value = params.get("q") || "";
-    input.addEventListener("input", function () { sync(); view.run(input.value, true); });
+    input.addEventListener("input", debounce(function () { sync(); view.run(input.value, true); }));
     pageRoot.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); sync(); view.run(input.value, false); });
     if (more) more.addEventListener("click", function () { view.showMore(); });
     if (input.value) { sync(); view.run(input.value, true); } else { input.focus(); }
