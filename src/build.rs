@@ -296,18 +296,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Vec<Diagnostic>> {
 pub fn check(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
     let site = load(opts)?;
     let templates = Templates::load(&site.root, &site.config.theme)?;
-    // Render every page into nothing, so template errors are found too.
-    struct Null;
-    impl Sink for Null {
-        fn put(&self, _: &str, _: Vec<u8>) -> Result<(), Diagnostic> {
-            Ok(())
-        }
-        fn copy(&self, _: &Path, _: &str) -> Result<(), Diagnostic> {
-            Ok(())
-        }
+    // Render every template output and throw it away, so template errors are found too. Files that
+    // come from no template (search index, sitemap, static files) cannot fail and are skipped.
+    let mut diags: Vec<Diagnostic> = outputs(&site)
+        .into_par_iter()
+        .filter_map(|o| prepare(&site, &templates, o))
+        .filter_map(|p| render_prepared(&templates, &p).err())
+        .collect();
+    if diags.is_empty() {
+        Ok(site)
+    } else {
+        diagnostics::sort(&mut diags);
+        Err(diags)
     }
-    write_site(&site, &templates, &Null)?;
-    Ok(site)
 }
 
 /// One output made from a template. [`outputs`] lists them all; [`prepare`] gathers what one of them
