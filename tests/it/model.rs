@@ -440,3 +440,36 @@ fn templates_receive_typed_fields_with_resolved_refs() {
         "[tool/doudian|tool|Doudian|/tools/doudian/][tool/qianchuan|tool|Juliang Qianchuan|/tools/qianchuan/] owner=Alliance back=0"
     );
 }
+
+#[test]
+fn a_matrix_too_large_for_a_table_lists_each_rows_connections() {
+    let s = TestSite::new(
+        "title: T\nkinds:\n  a: { folder: as, title: As, fields: { b: { type: refs, to: b } } }\n  b: { folder: bs, title: Bs }\nviews:\n  - matrix: { slug: big, title: Big, rows: a, cols: b }\n",
+    );
+    for i in 0..101 {
+        s.write(
+            &format!("content/as/a{i:03}.md"),
+            &format!("---\nb: [b{:03}]\n---\n", i % 100),
+        );
+    }
+    for i in 0..100 {
+        s.write(&format!("content/bs/b{i:03}.md"), "x\n");
+    }
+    s.build();
+    let html = s.output("matrices/big/index.html");
+    assert!(
+        !html.contains("<table"),
+        "101 x 100 cells is past the table limit"
+    );
+    assert!(html.contains("<dl class=\"matrix-list\">"), "{html}");
+    let row = &html[html.find("href=\"/as/a100/\"").expect("row a100")..];
+    assert!(
+        row[..row.find("</dd>").unwrap()].contains("href=\"/bs/b000/\""),
+        "a100 connects to b000"
+    );
+    assert!(
+        html.len() < 200_000,
+        "the list grows with the links, not rows x columns: {}",
+        html.len()
+    );
+}
