@@ -24,6 +24,7 @@ use crate::markdown::{self, MarkdownOptions, Rendered};
 use crate::output::{self, page_file};
 use crate::render::{self, Context, Templates};
 use crate::search;
+use crate::timings;
 use crate::views::{self, Views};
 
 /// What to build and how.
@@ -107,6 +108,7 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         .par_iter()
         .map(|rel| read_page(&config, &content_dir, rel))
         .collect();
+    timings::mark("read and parse pages");
     let mut pages = Vec::with_capacity(parsed.len());
     for p in parsed {
         match p {
@@ -120,6 +122,7 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         }
     }
     let rendered: Vec<Rendered> = pages.par_iter().map(|p| render_page(&config, p)).collect();
+    timings::mark("markdown");
     assemble(root, config, pages, rendered, found.assets, diags)
 }
 
@@ -170,10 +173,12 @@ pub fn assemble(
     mut diags: Vec<Diagnostic>,
 ) -> Result<Site, Vec<Diagnostic>> {
     fill_last_updated(root, &mut pages);
+    timings::mark("git dates");
     let base_path = config.base_path();
     let titles = views::titles(&pages, &rendered);
     let (graph, mut graph_diags) = graph::build(&pages, &rendered, &titles, &base_path);
     diags.append(&mut graph_diags);
+    timings::mark("link graph");
 
     // Files the pages point at must exist (beside the pages, or in static/).
     let asset_outputs = asset_outputs(&assets);
@@ -190,6 +195,7 @@ pub fn assemble(
         return Err(all);
     }
     let views = views::build(&config, &pages, &rendered, &titles, &graph);
+    timings::mark("views");
     Ok(Site {
         root: root.to_path_buf(),
         config,
@@ -268,14 +274,18 @@ pub fn asset_output_path(rel: &Path) -> String {
 /// Build the site into its output folder (atomically).
 pub fn build(opts: &BuildOptions) -> Result<BuildReport, Vec<Diagnostic>> {
     let start = Instant::now();
-    let site = load(opts)?;
+    let mut site = load(opts)?;
     let templates = Templates::load(&site.root, &site.config.theme)?;
+    timings::mark("templates");
     let out = opts
         .output
         .clone()
         .unwrap_or_else(|| site.root.join("public"));
     let staging = output::prepare(&site.root, &out).map_err(|d| vec![d])?;
-    let files = match write_site(&site, &templates, &staging) {
+    timings::mark("staging folder");
+    let pages = site.pages.len();
+    let warnings = std::mem::take(&mut site.warnings);
+    let files = match write_site(site, &templates, &staging) {
         Ok(n) => n,
         Err(d) => {
             staging.abandon();
@@ -283,12 +293,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Vec<Diagnostic>> {
         }
     };
     let output = staging.commit().map_err(|d| vec![d])?;
+    timings::mark("swap in, delete old output");
     Ok(BuildReport {
-        pages: site.pages.len(),
+        pages,
         files,
         output,
         elapsed: start.elapsed(),
-        warnings: site.warnings,
+        warnings,
     })
 }
 
@@ -504,23 +515,40 @@ pub fn render_prepared(
     templates: &Templates,
     prepared: &Prepared,
 ) -> Result<Vec<(String, Vec<u8>)>, Diagnostic> {
-    let ctx = Context::from_value(prepared.context.clone())
-        .map_err(|e| render::template_error(&format!("templates/{}", prepared.template), &e))?;
-    let html = templates.render(&prepared.template, &ctx)?;
-    let mut files = vec![(prepared.path.clone(), html.into_bytes())];
+    render_owned(templates, prepared.clone())
+}
+
+/// [`render_prepared`], consuming the context instead of copying it.
+pub fn render_owned(
+    templates: &Templates,
+    prepared: Prepared,
+) -> Result<Vec<(String, Vec<u8>)>, Diagnostic> {
+    let template = prepared.template;
+    let ctx = Context::from_value(prepared.context)
+        .map_err(|e| render::template_error(&format!("templates/{template}"), &e))?;
+    let html = templates.render(&template, &ctx)?;
+    drop(ctx);
+    let mut files = vec![(prepared.path, html.into_bytes())];
     files.extend(
         prepared
             .aliases
-            .iter()
-            .map(|(p, h)| (p.clone(), h.clone().into_bytes())),
+            .into_iter()
+            .map(|(p, h)| (p, h.into_bytes())),
     );
     Ok(files)
 }
 
-/// Files generated from the whole site rather than from a template: sitemap.xml, graph.json and the
-/// highlighting stylesheet.
+/// Files generated from the whole site rather than from a template: sitemap.xml, graph.json,
+/// nav.json, the highlighting stylesheet and the search index.
 pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
-    let mut files = vec![
+    let mut files = site_files(site);
+    files.extend(search_files(site));
+    files
+}
+
+/// [`generated_files`] but the search index.
+fn site_files(site: &Site) -> Vec<(String, Vec<u8>)> {
+    vec![
         ("sitemap.xml".into(), sitemap(site).into_bytes()),
         ("graph.json".into(), graph_json(site).into_bytes()),
         ("nav.json".into(), views::nav_json(&site.views).into_bytes()),
@@ -528,9 +556,7 @@ pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
             "highlight.css".into(),
             markdown::highlight_css().into_bytes(),
         ),
-    ];
-    files.extend(search_files(site));
-    files
+    ]
 }
 
 /// The search index (manifest, documents and shards) of the whole site.
@@ -589,21 +615,47 @@ pub fn static_files(site: &Site) -> Result<Vec<(String, StaticSource)>, Vec<Diag
     }
 }
 
-/// Render every page and generated view into `sink`; copy static files and assets. Returns the number
-/// of files written.
+/// Write the whole site into `sink`: the search index and other whole-site files first, then every
+/// template output (in parallel), static files and assets. Returns the number of files written.
+///
+/// It takes the site by value to hold as little as possible while the pages render: the search text
+/// of every page is dropped once the index is written, and the pages' sources once nothing can point
+/// into them any more (every check has run by now).
 pub fn write_site(
-    site: &Site,
+    mut site: Site,
     templates: &Templates,
     sink: &dyn Sink,
 ) -> Result<usize, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut files = 0;
+    let mut put =
+        |path: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>| match sink.put(path, bytes) {
+            Ok(()) => files += 1,
+            Err(d) => diags.push(d),
+        };
+    for (path, bytes) in search_files(&site) {
+        put(&path, bytes, &mut diags);
+    }
+    for r in &mut site.rendered {
+        r.sections = Vec::new();
+    }
+    for p in &mut site.pages {
+        p.release_source();
+    }
+    timings::mark("search index");
+    for (path, bytes) in site_files(&site) {
+        put(&path, bytes, &mut diags);
+    }
+    timings::mark("sitemap, graph.json, nav.json");
+
     // Template outputs, in parallel.
-    let results: Vec<Result<usize, Diagnostic>> = outputs(site)
+    let results: Vec<Result<usize, Diagnostic>> = outputs(&site)
         .into_par_iter()
         .map(|o| {
-            let Some(prepared) = prepare(site, templates, o) else {
+            let Some(prepared) = prepare(&site, templates, o) else {
                 return Ok(0);
             };
-            let files = render_prepared(templates, &prepared)?;
+            let files = render_owned(templates, prepared)?;
             let n = files.len();
             for (path, bytes) in files {
                 sink.put(&path, bytes)?;
@@ -611,21 +663,14 @@ pub fn write_site(
             Ok(n)
         })
         .collect();
-    let mut diags = Vec::new();
-    let mut files = 0;
     for r in results {
         match r {
             Ok(n) => files += n,
             Err(d) => diags.push(d),
         }
     }
-    for (path, bytes) in generated_files(site) {
-        match sink.put(&path, bytes) {
-            Ok(()) => files += 1,
-            Err(d) => diags.push(d),
-        }
-    }
-    match static_files(site) {
+    timings::mark("render and write pages");
+    match static_files(&site) {
         Ok(list) => {
             for (path, from) in list {
                 let r = match from {
@@ -647,6 +692,7 @@ pub fn write_site(
             Err(d) => diags.push(d),
         }
     }
+    timings::mark("static files, assets");
     if diags.is_empty() {
         Ok(files)
     } else {

@@ -350,6 +350,13 @@ impl Page {
     pub fn body_text(&self) -> &str {
         &self.source.text[self.body.clone()]
     }
+
+    /// Let go of the page's source text (its body reads as empty from now on). `build` does this once
+    /// every check has run, so a large site does not hold its Markdown while writing its HTML.
+    pub fn release_source(&mut self) {
+        self.source.text = std::sync::Arc::from("");
+        self.body = 0..0;
+    }
 }
 
 fn kind_of(v: &serde_yaml::Value) -> &'static str {

@@ -35,6 +35,7 @@ pub mod schema;
 pub mod search;
 pub mod serve;
 pub mod suggest;
+pub mod timings;
 pub mod views;
 pub mod yaml;
 

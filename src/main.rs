@@ -48,6 +48,9 @@ enum Command {
         /// Include pages marked `draft: true`.
         #[arg(long)]
         drafts: bool,
+        /// Print how long each stage took and the peak memory after it.
+        #[arg(long)]
+        timings: bool,
     },
     /// Check everything a build checks (fields, references, links, anchors, templates); write nothing.
     Check {
@@ -118,7 +121,11 @@ fn main() -> ExitCode {
             output,
             base_url,
             drafts,
+            timings,
         } => {
+            if timings {
+                fieldbook::timings::enable();
+            }
             let opts = BuildOptions {
                 root: cli.root.clone(),
                 output,
@@ -130,7 +137,7 @@ fn main() -> ExitCode {
             if let Some(s) = spinner {
                 s.stop();
             }
-            match result {
+            let code = match result {
                 Ok(report) => {
                     if !report.warnings.is_empty() {
                         eprint!("{}", render_terminal(&report.warnings, color));
@@ -145,7 +152,11 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(diags) => fail(&diags, color),
+            };
+            if timings {
+                print_timings();
             }
+            code
         }
         Command::Serve {
             port,
@@ -295,5 +306,19 @@ impl Spinner {
     fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.thread.join();
+    }
+}
+
+/// The `--timings` table, on stderr.
+fn print_timings() {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{:<36} {:>10} {:>14}", "stage", "ms", "peak RSS MiB");
+    for (stage, took, peak) in fieldbook::timings::stages() {
+        let peak = peak.map_or("-".to_string(), |b| format!("{}", b / (1024 * 1024)));
+        let _ = writeln!(
+            err,
+            "{stage:<36} {:>10.1} {peak:>14}",
+            took.as_secs_f64() * 1000.0
+        );
     }
 }

@@ -469,6 +469,8 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
         other => other,
     });
     pulldown_cmark::html::push_html(&mut r.html, events);
+    // Every page's HTML stays in memory until its output is written: keep no spare capacity.
+    r.html.shrink_to_fit();
     r
 }
 
