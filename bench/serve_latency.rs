@@ -1,14 +1,15 @@
 //! Measures edit-to-reload latency of `fieldbook serve`: the time from writing a page to the `reload`
-//! event arriving on the live-reload stream, on a site made by `gen_site`.
+//! event arriving on the live-reload stream, on a site made by `bench/gen.py` (`bench/build.py` runs
+//! it on the 10,000-page site).
 //!
 //! ```text
-//! cargo build --release
-//! cargo run --release --example gen_site -- 10000 /tmp/fb-10k
-//! cargo run --release --example serve_latency -- target/release/fieldbook /tmp/fb-10k 30
+//! python3 bench/gen.py 10000 /tmp/fb-10k
+//! cargo run --release --example serve_latency -- target/release/fieldbook /tmp/fb-10k/fieldbook 30 \
+//!     content/playbooks/playbook-00042.md
 //! ```
 //!
-//! Two kinds of edit, each repeated: a new last paragraph in one note (the page alone changes), and a
-//! new title for one note (the pages that show it change too). Prints min, median, p90 and max.
+//! Two kinds of edit, each repeated: a new last paragraph in one page (the page alone changes), and a
+//! new title for it (the pages that show it change too). Prints min, median, p90 and max.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -20,13 +21,21 @@ use std::time::{Duration, Instant};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(bin), Some(site)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: serve_latency FIELDBOOK_BINARY SITE_DIR [EDITS]");
+        eprintln!("usage: serve_latency FIELDBOOK_BINARY SITE_DIR [EDITS] [PAGE]");
         std::process::exit(2);
     };
     let edits: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(20);
     let site = Path::new(site);
-    let note = site.join("content/notes/note-00042.md");
-    let original = std::fs::read_to_string(&note).expect("the site must come from gen_site");
+    let page = args
+        .get(3)
+        .map_or("content/playbooks/playbook-00042.md", String::as_str);
+    let note = site.join(page);
+    let original = std::fs::read_to_string(&note).expect("the page to edit must exist");
+    let title_line = original
+        .lines()
+        .find(|l| l.starts_with("title:"))
+        .expect("the page must have a title: line")
+        .to_string();
 
     let start = Instant::now();
     let mut child = Command::new(bin)
@@ -115,7 +124,7 @@ fn main() {
         format!("{original}\nEdit number {k}: one more sentence.\n")
     });
     measure("title edit (page and the pages showing it)", &|k| {
-        original.replacen("title: Note 42", &format!("title: Note 42 v{k}"), 1)
+        original.replacen(&title_line, &format!("title: Edited title {k}"), 1)
     });
     std::fs::write(&note, &original).expect("restore");
     let _ = child.kill();

@@ -550,7 +550,7 @@ pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
 fn site_files(site: &Site) -> Vec<(String, Vec<u8>)> {
     vec![
         ("sitemap.xml".into(), sitemap(site).into_bytes()),
-        ("graph.json".into(), graph_json(site).into_bytes()),
+        ("graph.json".into(), graph_json(site)),
         ("nav.json".into(), views::nav_json(&site.views).into_bytes()),
         (
             "highlight.css".into(),
@@ -633,14 +633,18 @@ pub fn write_site(
             Ok(()) => files += 1,
             Err(d) => diags.push(d),
         };
-    for (path, bytes) in search_files(&site) {
-        put(&path, bytes, &mut diags);
-    }
-    for r in &mut site.rendered {
-        r.sections = Vec::new();
-    }
     for p in &mut site.pages {
         p.release_source();
+    }
+    let index = search::take_files(
+        &site.config,
+        &site.pages,
+        &mut site.rendered,
+        &site.titles,
+        &site.graph.fills,
+    );
+    for (path, bytes) in index {
+        put(&path, bytes, &mut diags);
     }
     timings::mark("search index");
     for (path, bytes) in site_files(&site) {
@@ -765,8 +769,22 @@ struct GraphNode<'a> {
     url: &'a str,
 }
 
-/// graph.json: every page as a node and every resolved link as an edge, for other tools.
-fn graph_json(site: &Site) -> String {
+#[derive(Serialize)]
+struct GraphJson<'a> {
+    nodes: Vec<GraphNode<'a>>,
+    edges: Vec<GraphEdge<'a>>,
+}
+
+#[derive(Serialize)]
+struct GraphEdge<'a> {
+    from: &'a str,
+    to: &'a str,
+    relation: &'a str,
+}
+
+/// graph.json: every page as a node and every resolved link as an edge, for other tools. Compact
+/// JSON, serialized straight from the graph (no intermediate `Value` tree of every edge).
+fn graph_json(site: &Site) -> Vec<u8> {
     let nodes: Vec<GraphNode> = site
         .pages
         .iter()
@@ -778,6 +796,18 @@ fn graph_json(site: &Site) -> String {
             url: &r.url,
         })
         .collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes, "edges": site.graph.edges }))
-        .unwrap_or_default()
+    serde_json::to_vec(&GraphJson {
+        nodes,
+        edges: site
+            .graph
+            .edges
+            .iter()
+            .map(|e| GraphEdge {
+                from: &site.pages[e.from].id,
+                to: &site.pages[e.to].id,
+                relation: &e.relation,
+            })
+            .collect(),
+    })
+    .unwrap_or_default()
 }

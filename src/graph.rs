@@ -6,8 +6,9 @@
 //! `kind/slug`, a path under content/ (`tools/doudian`), or a bare slug when it is unique.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use serde::Serialize;
+use rayon::prelude::*;
 
 use crate::content::{slugify, Page};
 use crate::diagnostics::Diagnostic;
@@ -174,20 +175,24 @@ impl Lookup {
     }
 }
 
+/// The relation of a link in the body (fields name their own).
+pub const MENTIONS: &str = "mentions";
+
 /// One incoming link of a page.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Backlink {
-    /// The field that links (`tools`), or `mentions` for links in the body.
-    pub relation: String,
+    /// The field that links (`tools`), or [`MENTIONS`] for links in the body. Shared: a site has a
+    /// handful of relations and hundreds of thousands of links.
+    pub relation: Arc<str>,
     pub from: usize,
 }
 
-/// An edge of the page graph, for graph.json.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+/// An edge of the page graph, for graph.json: page indices and the relation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Edge {
-    pub from: String,
-    pub to: String,
-    pub relation: String,
+    pub from: usize,
+    pub to: usize,
+    pub relation: Arc<str>,
 }
 
 /// The resolved graph.
@@ -255,23 +260,34 @@ pub fn build(
     base_path: &str,
 ) -> (LinkGraph, Vec<Diagnostic>) {
     let (lookup, mut diags) = Lookup::new(pages);
+    // Body links resolve page by page, in parallel; what they add to the graph merges in page order.
+    let bodies: Vec<BodyLinks> = (0..pages.len())
+        .into_par_iter()
+        .map(|i| resolve_body_links(&lookup, pages, rendered, titles, i, base_path))
+        .collect();
+    let mut relations: HashMap<&str, Arc<str>> = HashMap::new();
+    let mentions: Arc<str> = Arc::from(MENTIONS);
     let mut backlinks: Vec<HashSet<Backlink>> = vec![HashSet::new(); pages.len()];
     let mut edges = Vec::new();
     let mut fills = Vec::with_capacity(pages.len());
-    for (i, page) in pages.iter().enumerate() {
+    for ((i, page), body) in pages.iter().enumerate().zip(bodies) {
         // Reference fields.
         for (field, value) in &page.fields {
             for r in value.refs() {
                 match lookup.resolve(&r.target, r.to.as_deref()) {
                     Ok(t) => {
+                        let relation = relations
+                            .entry(field.as_str())
+                            .or_insert_with(|| Arc::from(field.as_str()))
+                            .clone();
                         backlinks[t].insert(Backlink {
-                            relation: field.clone(),
+                            relation: relation.clone(),
                             from: i,
                         });
                         edges.push(Edge {
-                            from: page.id.clone(),
-                            to: pages[t].id.clone(),
-                            relation: field.clone(),
+                            from: i,
+                            to: t,
+                            relation,
                         });
                     }
                     Err(u) => diags.push(ref_error(page, r, field, &u)),
@@ -279,17 +295,20 @@ pub fn build(
             }
         }
         // Body links.
-        let body = resolve_body_links(&lookup, pages, rendered, titles, i, base_path);
         diags.extend(body.diags);
+        let mut seen = HashSet::new();
         for t in body.mentions {
+            if !seen.insert(t) {
+                continue;
+            }
             backlinks[t].insert(Backlink {
-                relation: "mentions".into(),
+                relation: mentions.clone(),
                 from: i,
             });
             edges.push(Edge {
-                from: page.id.clone(),
-                to: pages[t].id.clone(),
-                relation: "mentions".into(),
+                from: i,
+                to: t,
+                relation: mentions.clone(),
             });
         }
         fills.push(body.fills);
@@ -301,16 +320,16 @@ pub fn build(
         .map(|set| {
             let by_field: HashSet<usize> = set
                 .iter()
-                .filter(|b| b.relation != "mentions")
+                .filter(|b| &*b.relation != MENTIONS)
                 .map(|b| b.from)
                 .collect();
             let mut v: Vec<Backlink> = set
                 .into_iter()
-                .filter(|b| b.relation != "mentions" || !by_field.contains(&b.from))
+                .filter(|b| &*b.relation != MENTIONS || !by_field.contains(&b.from))
                 .collect();
             v.sort_by(|a, b| {
-                (a.relation == "mentions", &a.relation, &titles[a.from]).cmp(&(
-                    b.relation == "mentions",
+                (&*a.relation == MENTIONS, &a.relation, &titles[a.from]).cmp(&(
+                    &*b.relation == MENTIONS,
                     &b.relation,
                     &titles[b.from],
                 ))

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::{SiteConfig, View};
 use crate::content::{slugify, Page};
-use crate::graph::LinkGraph;
+use crate::graph::{self, LinkGraph};
 use crate::markdown::{Heading, Rendered};
 use crate::schema::{FieldType, Value};
 
@@ -1055,7 +1055,7 @@ pub fn page_ctx(
     let mut groups: Vec<BacklinkGroup> = Vec::new();
     for b in &graph.backlinks[i] {
         let from_kind = pages[b.from].kind.as_deref();
-        let label = if b.relation == "mentions" {
+        let label = if &*b.relation == graph::MENTIONS {
             "Mentioned in".to_string()
         } else {
             let kt = from_kind
@@ -1066,7 +1066,7 @@ pub fn page_ctx(
         match groups.iter_mut().find(|g| g.label == label) {
             Some(g) => g.pages.push(refs[b.from].clone()),
             None => groups.push(BacklinkGroup {
-                relation: b.relation.clone(),
+                relation: b.relation.to_string(),
                 label,
                 pages: vec![refs[b.from].clone()],
             }),

@@ -81,68 +81,101 @@ pub fn documents(
     fills: &[Vec<Option<Fill>>],
 ) -> Vec<SearchDoc> {
     pages
-        .iter()
+        .par_iter()
         .zip(rendered)
         .zip(titles)
         .enumerate()
         .map(|(i, ((p, r), title))| {
             let fills = fills.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            let kind = p.kind.as_deref().and_then(|k| config.kinds.get(k));
-            let mut fields = Vec::new();
-            if let Some(kind) = kind {
-                for (name, def) in &kind.fields {
-                    if !def.searchable {
-                        continue;
-                    }
-                    let text = match p.fields.get(name) {
-                        Some(Value::Str(s)) => s.clone(),
-                        Some(Value::List(items)) => items
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        _ => continue,
-                    };
-                    if !text.trim().is_empty() {
-                        fields.push((name.clone(), text));
-                    }
-                }
-            }
-            let sections = r
-                .sections
-                .iter()
-                .map(|(id, text)| {
-                    let heading = r
-                        .headings
-                        .iter()
-                        .find(|h| &h.id == id)
-                        .map(|h| h.title.clone())
-                        .unwrap_or_default();
-                    // The Markdown stage starts a section's text with its heading; keep it apart.
-                    let body = text
-                        .strip_prefix(heading.as_str())
-                        .filter(|_| !heading.is_empty())
-                        .unwrap_or(text)
-                        .trim();
-                    let body = markdown::fill_text_holes(body, fills);
-                    SearchSection {
-                        anchor: id.clone(),
-                        heading,
-                        text: body,
-                    }
-                })
-                .collect();
-            SearchDoc {
-                url: p.url.clone(),
-                title: title.clone(),
-                kind: p.kind.clone(),
-                description: p.description.clone(),
-                tags: p.tags.clone(),
-                fields,
-                sections,
-            }
+            document(config, p, r, &r.sections, title, fills)
         })
         .collect()
+}
+
+/// [`documents`], moving each page's section text out of `rendered` as it goes, so that a build holds
+/// the text of a page once rather than twice while it indexes.
+pub fn take_documents(
+    config: &SiteConfig,
+    pages: &[Page],
+    rendered: &mut [Rendered],
+    titles: &[String],
+    fills: &[Vec<Option<Fill>>],
+) -> Vec<SearchDoc> {
+    pages
+        .par_iter()
+        .zip(rendered)
+        .zip(titles)
+        .enumerate()
+        .map(|(i, ((p, r), title))| {
+            let fills = fills.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            let sections = std::mem::take(&mut r.sections);
+            document(config, p, r, &sections, title, fills)
+        })
+        .collect()
+}
+
+/// One page's search document.
+fn document(
+    config: &SiteConfig,
+    p: &Page,
+    r: &Rendered,
+    sections: &[(String, String)],
+    title: &str,
+    fills: &[Option<Fill>],
+) -> SearchDoc {
+    let kind = p.kind.as_deref().and_then(|k| config.kinds.get(k));
+    let mut fields = Vec::new();
+    if let Some(kind) = kind {
+        for (name, def) in &kind.fields {
+            if !def.searchable {
+                continue;
+            }
+            let text = match p.fields.get(name) {
+                Some(Value::Str(s)) => s.clone(),
+                Some(Value::List(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => continue,
+            };
+            if !text.trim().is_empty() {
+                fields.push((name.clone(), text));
+            }
+        }
+    }
+    let sections = sections
+        .iter()
+        .map(|(id, text)| {
+            let heading = r
+                .headings
+                .iter()
+                .find(|h| &h.id == id)
+                .map(|h| h.title.clone())
+                .unwrap_or_default();
+            // The Markdown stage starts a section's text with its heading; keep it apart.
+            let body = text
+                .strip_prefix(heading.as_str())
+                .filter(|_| !heading.is_empty())
+                .unwrap_or(text)
+                .trim();
+            let body = markdown::fill_text_holes(body, fills);
+            SearchSection {
+                anchor: id.clone(),
+                heading,
+                text: body,
+            }
+        })
+        .collect();
+    SearchDoc {
+        url: p.url.clone(),
+        title: title.to_string(),
+        kind: p.kind.clone(),
+        description: p.description.clone(),
+        tags: p.tags.clone(),
+        fields,
+        sections,
+    }
 }
 
 /// Index a site's pages (see [`documents`] for the arguments).
@@ -153,12 +186,19 @@ pub fn index(
     titles: &[String],
     fills: &[Vec<Option<Fill>>],
 ) -> Index {
-    let kinds: Vec<(String, String)> = config
+    Index::build(
+        &kind_labels(config),
+        documents(config, pages, rendered, titles, fills),
+    )
+}
+
+/// The site's kinds as (name, singular label), in declared order.
+fn kind_labels(config: &SiteConfig) -> Vec<(String, String)> {
+    config
         .kinds
         .keys()
         .map(|k| (k.clone(), config.singular(k).to_string()))
-        .collect();
-    Index::build(&kinds, documents(config, pages, rendered, titles, fills))
+        .collect()
 }
 
 /// Build the index of a site's pages and return its files (paths relative to the output root).
@@ -170,6 +210,19 @@ pub fn build_files(
     fills: &[Vec<Option<Fill>>],
 ) -> Vec<(String, Vec<u8>)> {
     index(config, pages, rendered, titles, fills).files().files
+}
+
+/// [`build_files`] for a build that is done with the pages' section text: it moves the text out of
+/// `rendered` (see [`take_documents`]).
+pub fn take_files(
+    config: &SiteConfig,
+    pages: &[Page],
+    rendered: &mut [Rendered],
+    titles: &[String],
+    fills: &[Vec<Option<Fill>>],
+) -> Vec<(String, Vec<u8>)> {
+    let docs = take_documents(config, pages, rendered, titles, fills);
+    Index::build(&kind_labels(config), docs).files().files
 }
 
 /// A document's file: what a result shows. Short keys, since every byte is fetched.
