@@ -9,8 +9,10 @@
 //! [`load`] runs everything up to the views and is all `check` needs; [`write_site`] renders into any
 //! [`Sink`]: the staging folder of `build`, or memory for `serve`.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -414,6 +416,18 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
 /// Gather the template and context of one output. `None` for a section page whose folder has no
 /// section (which cannot happen for a site from [`load`]).
 pub fn prepare(site: &Site, templates: &Templates, output: Output) -> Option<Prepared> {
+    prepare_with(site, templates, output, &|i| {
+        Cow::Borrowed(site.rendered[i].html.as_str())
+    })
+}
+
+/// [`prepare`], with the Markdown HTML (still with its link holes) of page `i` given by `html(i)`.
+pub fn prepare_with<'a>(
+    site: &'a Site,
+    templates: &Templates,
+    output: Output,
+    html: &(dyn Fn(usize) -> Cow<'a, str> + Sync),
+) -> Option<Prepared> {
     let config = &site.config;
     let views = &site.views;
     let mut ctx = serde_json::Map::new();
@@ -422,7 +436,7 @@ pub fn prepare(site: &Site, templates: &Templates, output: Output) -> Option<Pre
     let (path, template) = match output {
         Output::Page(i) => {
             let p = site.pages.get(i)?;
-            let html = markdown::fill_holes(&site.rendered[i].html, &site.graph.fills[i]);
+            let html = markdown::fill_holes(&html(i), &site.graph.fills[i]);
             let page = views::page_ctx(
                 config,
                 views,
@@ -615,12 +629,13 @@ pub fn static_files(site: &Site) -> Result<Vec<(String, StaticSource)>, Vec<Diag
     }
 }
 
-/// Write the whole site into `sink`: the search index and other whole-site files first, then every
-/// template output (in parallel), static files and assets. Returns the number of files written.
+/// Write the whole site into `sink`: every template output (in parallel), then the search index and
+/// the other whole-site files, static files and assets. Returns the number of files written.
 ///
-/// It takes the site by value to hold as little as possible while the pages render: the search text
-/// of every page is dropped once the index is written, and the pages' sources once nothing can point
-/// into them any more (every check has run by now).
+/// It takes the site by value to hold as little as possible at any time: the pages' sources go
+/// first (every check has run by now), each page's HTML goes as its output is written, and the
+/// search text of every page as the index is made, so the whole-site files are made in the memory
+/// the pages gave back.
 pub fn write_site(
     mut site: Site,
     templates: &Templates,
@@ -628,35 +643,36 @@ pub fn write_site(
 ) -> Result<usize, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut files = 0;
-    let mut put =
-        |path: &str, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>| match sink.put(path, bytes) {
-            Ok(()) => files += 1,
-            Err(d) => diags.push(d),
-        };
+    let put_all = |list: Vec<(String, Vec<u8>)>, files: &mut usize, diags: &mut Vec<Diagnostic>| {
+        for (path, bytes) in list {
+            match sink.put(&path, bytes) {
+                Ok(()) => *files += 1,
+                Err(d) => diags.push(d),
+            }
+        }
+    };
     for p in &mut site.pages {
         p.release_source();
     }
-    let index = search::take_files(
-        &site.config,
-        &site.pages,
-        &mut site.rendered,
-        &site.titles,
-        &site.graph.fills,
-    );
-    for (path, bytes) in index {
-        put(&path, bytes, &mut diags);
-    }
-    timings::mark("search index");
-    for (path, bytes) in site_files(&site) {
-        put(&path, bytes, &mut diags);
-    }
-    timings::mark("sitemap, graph.json, nav.json");
-
-    // Template outputs, in parallel.
+    // Template outputs, in parallel. Each page's HTML moves out of the site as its output renders,
+    // so memory falls as the pages are written.
+    let htmls: Vec<Mutex<String>> = site
+        .rendered
+        .iter_mut()
+        .map(|r| Mutex::new(std::mem::take(&mut r.html)))
+        .collect();
+    let take_html = |i: usize| {
+        Cow::Owned(
+            htmls
+                .get(i)
+                .map(|m| std::mem::take(&mut *m.lock().unwrap_or_else(|e| e.into_inner())))
+                .unwrap_or_default(),
+        )
+    };
     let results: Vec<Result<usize, Diagnostic>> = outputs(&site)
         .into_par_iter()
         .map(|o| {
-            let Some(prepared) = prepare(&site, templates, o) else {
+            let Some(prepared) = prepare_with(&site, templates, o, &take_html) else {
                 return Ok(0);
             };
             let files = render_owned(templates, prepared)?;
@@ -674,6 +690,19 @@ pub fn write_site(
         }
     }
     timings::mark("render and write pages");
+
+    // The whole-site files last, when the pages' HTML is gone.
+    let index = search::take_files(
+        &site.config,
+        &site.pages,
+        &mut site.rendered,
+        &site.titles,
+        &site.graph.fills,
+    );
+    put_all(index, &mut files, &mut diags);
+    timings::mark("search index");
+    put_all(site_files(&site), &mut files, &mut diags);
+    timings::mark("sitemap, graph.json, nav.json");
     match static_files(&site) {
         Ok(list) => {
             for (path, from) in list {
