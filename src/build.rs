@@ -153,7 +153,7 @@ pub fn read_page(config: &SiteConfig, content_dir: &Path, rel: &Path) -> Parsed 
 pub fn render_page(config: &SiteConfig, page: &Page) -> Rendered {
     let base_path = config.base_path();
     let opts = MarkdownOptions {
-        raw_html: config.markdown.raw_html,
+        raw_html: config.markdown.raw_html == crate::config::RawHtml::Allow,
         highlight: config.markdown.highlight,
         take_title: page.title.is_none(),
         base_path: &base_path,

@@ -26,7 +26,9 @@ use crate::content::slugify;
 /// What the Markdown stage needs to know beyond the text.
 #[derive(Debug, Clone, Copy)]
 pub struct MarkdownOptions<'a> {
+    /// Pass raw HTML through (`markdown.raw_html: allow`); when false, it is shown as text.
     pub raw_html: bool,
+    /// Highlight fenced code.
     pub highlight: bool,
     /// Take a leading `# H1` as the page title (pages with no `title:`).
     pub take_title: bool,
@@ -427,6 +429,14 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
             Event::End(TagEnd::Table) => {
                 events.push(Event::End(TagEnd::Table));
                 events.push(Event::Html("</div>\n".into()));
+            }
+            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) if !opts.raw_html => {
+                // An escaped HTML block reads as a paragraph of text.
+                seen_block = true;
+                events.push(match event {
+                    Event::Start(_) => Event::Start(Tag::Paragraph),
+                    _ => Event::End(TagEnd::Paragraph),
+                });
             }
             Event::Html(_) | Event::InlineHtml(_) => {
                 seen_block = seen_block || matches!(event, Event::Html(_));
@@ -901,6 +911,12 @@ mod tests {
         };
         let r = render("<script>alert(1)</script>\n", &o);
         assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert_eq!(r.html, "<p>&lt;script&gt;alert(1)&lt;/script&gt;\n</p>\n");
+        let r = render("Some <b onclick=\"x()\">bold</b>.\n", &o);
+        assert_eq!(
+            r.html,
+            "<p>Some &lt;b onclick=\"x()\"&gt;bold&lt;/b&gt;.</p>\n"
+        );
     }
 
     #[test]
