@@ -76,6 +76,9 @@ pub struct Rendered {
     pub links: Vec<PageLink>,
     /// Relative files the body points at (images, downloads), as paths under content/.
     pub assets: Vec<(String, Range<usize>)>,
+    /// Relative links and images whose path climbs out of content/ (`../../etc/passwd`), as
+    /// written: each is an error of the build.
+    pub outside: Vec<(String, Range<usize>)>,
     /// Title from a leading H1, when asked for.
     pub title: Option<String>,
     /// Plain text, split by section: (heading id or "" for the intro, text). The labels of
@@ -365,7 +368,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     events.push(Event::InlineHtml(open.into()));
                     // Inner events render as usual; the closing tag is a plain `</a>`.
                 } else {
-                    let dest = rewrite_local(url, opts, &mut r.assets, &range);
+                    let dest = rewrite_local(url, opts, &mut r, &range);
                     events.push(Event::Start(Tag::Link {
                         link_type,
                         dest_url: dest,
@@ -380,7 +383,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 title,
                 id,
             }) => {
-                let dest = rewrite_local(&dest_url, opts, &mut r.assets, &range);
+                let dest = rewrite_local(&dest_url, opts, &mut r, &range);
                 events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url: dest,
@@ -534,7 +537,7 @@ fn unique_id(used: &mut HashMap<String, usize>, base: String) -> String {
 fn rewrite_local<'a>(
     url: &str,
     opts: &MarkdownOptions,
-    assets: &mut Vec<(String, Range<usize>)>,
+    r: &mut Rendered,
     range: &Range<usize>,
 ) -> CowStr<'a> {
     if url.is_empty() || is_external(url) || url.starts_with('#') {
@@ -549,16 +552,22 @@ fn rewrite_local<'a>(
         None => (path, None),
     };
     let joined = if path.starts_with('/') {
+        if join_path("", path).is_none() {
+            r.outside.push((path.to_string(), range.clone()));
+        }
         path.trim_start_matches('/').to_string()
     } else {
         match join_path(opts.folder, path) {
             Some(j) => {
                 if !path.ends_with('/') && path.contains('.') {
-                    assets.push((j.clone(), range.clone()));
+                    r.assets.push((j.clone(), range.clone()));
                 }
                 j
             }
-            None => return CowStr::from(url.to_string()),
+            None => {
+                r.outside.push((path.to_string(), range.clone()));
+                return CowStr::from(url.to_string());
+            }
         }
     };
     let mut out = format!("{}{}", opts.base_path, joined);
