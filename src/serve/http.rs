@@ -208,12 +208,17 @@ pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
                 continue;
             };
             let slot = Slot(open.clone());
-            let busy = open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS;
+            if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                // Answered here, without reading the request and without a thread, so a flood
+                // of connections cannot grow the number of threads.
+                busy(stream);
+                continue;
+            }
             let shared = shared.clone();
             let spawned = std::thread::Builder::new()
                 .name("fieldbook-http".into())
                 .spawn(move || {
-                    connection(stream, &shared, busy);
+                    connection(stream, &shared);
                     drop(slot);
                 });
             if spawned.is_err() {
@@ -224,8 +229,23 @@ pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
     })
 }
 
+/// The answer to a connection beyond [`MAX_CONNECTIONS`]: a 503 that fits in the socket's buffer,
+/// written with a short timeout, then the connection is closed.
+fn busy(mut stream: TcpStream) {
+    let body = "too many connections; try again\n";
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let _ = stream.write_all(
+        format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nRetry-After: 1\r\n{COMMON}\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
 /// One connection: read the head, answer, close.
-fn connection(mut stream: TcpStream, shared: &Arc<Shared>, busy: bool) {
+fn connection(mut stream: TcpStream, shared: &Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let head = read_head(&mut stream);
@@ -242,10 +262,6 @@ fn connection(mut stream: TcpStream, shared: &Arc<Shared>, busy: bool) {
         };
         text(req, status, body);
     };
-    if busy {
-        bare(stream, 503, "too many connections; try again\n");
-        return;
-    }
     match head.and_then(|h| parse_head(&h)) {
         Ok((method, target, host)) => handle(
             Request {

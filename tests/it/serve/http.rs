@@ -367,3 +367,29 @@ fn connections_that_send_nothing_do_not_hold_up_the_others() {
     );
     drop(silent);
 }
+
+#[test]
+fn beyond_the_connection_limit_a_request_gets_a_503_and_service_resumes_after() {
+    let site = fixture();
+    let s = Server::start(site.path(), &[]);
+    // 256 connections that send nothing hold every slot (each waits for its request head).
+    let silent: Vec<std::net::TcpStream> = (0..256)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap())
+        .collect();
+    let deadline = std::time::Instant::now() + super::WAIT;
+    loop {
+        let r = s.get("/");
+        if r.status == 503 {
+            assert_eq!(r.header("Retry-After"), Some("1"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never refused: {}",
+            r.status
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(silent);
+    s.wait_body("/", "Welcome home.");
+}
