@@ -11,7 +11,7 @@
 //! - [`plan`]: how much to rebuild (pure).
 //! - [`rebuild`]: the incremental builder and the in-memory site.
 //! - [`reload`]: the event hub, its messages, the injected script and the error overlay.
-//! - [`http`]: the HTTP server (std::net, a thread per connection, one request per connection).
+//! - [`http`]: tiny_http, its workers, and when its connections end.
 //!
 //! A broken edit never stops the server: the last good site stays served, the terminal and an overlay
 //! in the browser show the problems, and the next good rebuild clears them.
@@ -96,7 +96,8 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     let mut broken = false;
     let first = builder.apply(&ChangeSet::everything());
     shared.publish(builder.files());
-    let _server = http::spawn(listener, shared.clone());
+    let _server = http::spawn(listener, shared.clone())
+        .map_err(|e| io_error(&format!("cannot start the HTTP server: {e}")))?;
 
     let host = match opts.bind {
         IpAddr::V4(a) if a.is_unspecified() => "127.0.0.1".to_string(),
