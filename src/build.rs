@@ -155,7 +155,7 @@ pub fn read_page(config: &SiteConfig, content_dir: &Path, rel: &Path) -> Parsed 
 pub fn render_page(config: &SiteConfig, page: &Page) -> Rendered {
     let base_path = config.base_path();
     let opts = MarkdownOptions {
-        raw_html: config.markdown.raw_html,
+        raw_html: config.markdown.raw_html == crate::config::RawHtml::Allow,
         highlight: config.markdown.highlight,
         take_title: page.title.is_none(),
         base_path: &base_path,
@@ -239,6 +239,17 @@ pub fn check_assets(
     rendered: &Rendered,
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+    for (path, span) in &rendered.outside {
+        let at = page.body.start + span.start..page.body.start + span.end;
+        diags.push(
+            Diagnostic::error(
+                "link-outside",
+                format!("links to `{path}`, which climbs out of the site"),
+            )
+            .at(&page.source, at)
+            .with_help("link to files beside the page or in static/, and to pages by id: [[id]]"),
+        );
+    }
     for (asset, span) in &rendered.assets {
         let decoded = markdown::percent_decode(asset);
         let in_static = root.join("static").join(&decoded).is_file();

@@ -108,9 +108,9 @@ pub struct MatrixConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarkdownConfig {
-    /// Pass raw HTML in Markdown through (trusted authors) or escape it as text.
-    #[serde(default = "yes")]
-    pub raw_html: bool,
+    /// What to do with HTML written in Markdown: pass it through (trusted authors) or escape it.
+    #[serde(default)]
+    pub raw_html: RawHtml,
     /// Highlight fenced code with syntect.
     #[serde(default = "yes")]
     pub highlight: bool,
@@ -119,7 +119,7 @@ pub struct MarkdownConfig {
 impl Default for MarkdownConfig {
     fn default() -> Self {
         MarkdownConfig {
-            raw_html: true,
+            raw_html: RawHtml::Allow,
             highlight: true,
         }
     }
@@ -127,6 +127,43 @@ impl Default for MarkdownConfig {
 
 fn yes() -> bool {
     true
+}
+
+/// `markdown.raw_html`: what happens to raw HTML blocks and inline HTML in a page's Markdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RawHtml {
+    /// `allow`: the HTML passes through as written. The authors of a site are trusted.
+    #[default]
+    Allow,
+    /// `escape`: the HTML is shown as text, so no page can carry markup or scripts of its own.
+    Escape,
+}
+
+/// The values `raw_html` takes, as the error for a wrong one lists them.
+const RAW_HTML_VALUES: &str = "`allow` or `escape`";
+
+impl<'de> Deserialize<'de> for RawHtml {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = RawHtml;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(RAW_HTML_VALUES)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawHtml, E> {
+                match v {
+                    "allow" => Ok(RawHtml::Allow),
+                    "escape" => Ok(RawHtml::Escape),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+            // Earlier versions took a boolean: `true` passed HTML through, `false` escaped it.
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawHtml, E> {
+                Ok(if v { RawHtml::Allow } else { RawHtml::Escape })
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl SiteConfig {

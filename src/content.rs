@@ -60,6 +60,22 @@ pub fn discover(content_dir: &Path, shown_prefix: &Path) -> Discovered {
                         "a symbolic link here points back to a folder that contains it".to_string(),
                         "remove the link or point it outside content/",
                     )
+                } else if let Some(to) =
+                    err.path()
+                        .and_then(|p| std::fs::read_link(p).ok())
+                        .filter(|_| {
+                            err.io_error()
+                                .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                        })
+                {
+                    (
+                        "io",
+                        format!(
+                            "cannot read: this is a symbolic link to `{}`, which does not exist",
+                            to.display()
+                        ),
+                        "fix the link or remove it",
+                    )
                 } else {
                     (
                         "io",
@@ -261,6 +277,20 @@ impl Page {
             _ => Vec::new(),
         };
 
+        // Aliases become folders of the output: each must be a plain path inside the site.
+        let aliases: Vec<String> = strings("aliases");
+        for (i, alias) in aliases.iter().enumerate() {
+            if let Err(why) = check_alias(alias) {
+                let span = crate::yaml::locate(yaml_text, &["aliases", &i.to_string()]);
+                diags.push(
+                    Diagnostic::error("bad-alias", format!("alias `{alias}` {why}"))
+                        .at(&source, offset + span.start..offset + span.end)
+                        .with_help(
+                            "an alias is an old URL path of this site, such as `/old-name/`",
+                        ),
+                );
+            }
+        }
         // The kind: explicit, else from the folder.
         let kind = match get("kind") {
             Some(k) if config.kinds.contains_key(&k) => Some(k),
@@ -337,7 +367,7 @@ impl Page {
                 }
             }),
             draft: matches!(builtin.get("draft"), Some(Value::Bool(true))),
-            aliases: strings("aliases"),
+            aliases,
             template: get("template"),
             fields,
             body: split.body,
@@ -380,6 +410,25 @@ pub fn kind_for_folder(config: &SiteConfig, section: &str) -> Option<String> {
         .map(|(name, _)| name.clone())
 }
 
+/// Why an alias cannot be a folder of the output: it must be a path of this site with at least one
+/// segment, and no segment may be `.` or `..` or hold a backslash or a control character.
+pub fn check_alias(alias: &str) -> Result<(), &'static str> {
+    if alias.contains("://") || alias.starts_with("//") {
+        return Err("is a full URL; aliases are paths of this site");
+    }
+    let segments: Vec<&str> = alias.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() {
+        return Err("is the site's root, which is the home page");
+    }
+    if segments
+        .iter()
+        .any(|s| *s == "." || *s == ".." || s.contains('\\') || s.chars().any(char::is_control))
+    {
+        return Err("leaves the site (`.`, `..`, a backslash or a control character)");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,5 +465,24 @@ mod tests {
         assert_eq!(slugify("  What's new?  "), "what-s-new");
         assert_eq!(slugify("巨量千川 Qianchuan"), "巨量千川-qianchuan");
         assert_eq!(slugify("My File_Name"), "my-file-name");
+    }
+
+    #[test]
+    fn aliases_must_stay_inside_the_site() {
+        assert!(check_alias("/old-name/").is_ok());
+        assert!(check_alias("guides/old").is_ok());
+        for bad in [
+            "/",
+            "",
+            "../x/",
+            "/a/../../b/",
+            "/./x",
+            "a\\..\\b",
+            "https://x.org/",
+            "//x.org/a",
+            "a/\u{0}/b",
+        ] {
+            assert!(check_alias(bad).is_err(), "{bad:?}");
+        }
     }
 }

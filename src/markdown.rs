@@ -26,7 +26,9 @@ use crate::content::slugify;
 /// What the Markdown stage needs to know beyond the text.
 #[derive(Debug, Clone, Copy)]
 pub struct MarkdownOptions<'a> {
+    /// Pass raw HTML through (`markdown.raw_html: allow`); when false, it is shown as text.
     pub raw_html: bool,
+    /// Highlight fenced code.
     pub highlight: bool,
     /// Take a leading `# H1` as the page title (pages with no `title:`).
     pub take_title: bool,
@@ -74,6 +76,9 @@ pub struct Rendered {
     pub links: Vec<PageLink>,
     /// Relative files the body points at (images, downloads), as paths under content/.
     pub assets: Vec<(String, Range<usize>)>,
+    /// Relative links and images whose path climbs out of content/ (`../../etc/passwd`), as
+    /// written: each is an error of the build.
+    pub outside: Vec<(String, Range<usize>)>,
     /// Title from a leading H1, when asked for.
     pub title: Option<String>,
     /// Plain text, split by section: (heading id or "" for the intro, text). The labels of
@@ -363,7 +368,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     events.push(Event::InlineHtml(open.into()));
                     // Inner events render as usual; the closing tag is a plain `</a>`.
                 } else {
-                    let dest = rewrite_local(url, opts, &mut r.assets, &range);
+                    let dest = rewrite_local(url, opts, &mut r, &range);
                     events.push(Event::Start(Tag::Link {
                         link_type,
                         dest_url: dest,
@@ -378,7 +383,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 title,
                 id,
             }) => {
-                let dest = rewrite_local(&dest_url, opts, &mut r.assets, &range);
+                let dest = rewrite_local(&dest_url, opts, &mut r, &range);
                 events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url: dest,
@@ -427,6 +432,14 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
             Event::End(TagEnd::Table) => {
                 events.push(Event::End(TagEnd::Table));
                 events.push(Event::Html("</div>\n".into()));
+            }
+            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) if !opts.raw_html => {
+                // An escaped HTML block reads as a paragraph of text.
+                seen_block = true;
+                events.push(match event {
+                    Event::Start(_) => Event::Start(Tag::Paragraph),
+                    _ => Event::End(TagEnd::Paragraph),
+                });
             }
             Event::Html(_) | Event::InlineHtml(_) => {
                 seen_block = seen_block || matches!(event, Event::Html(_));
@@ -524,7 +537,7 @@ fn unique_id(used: &mut HashMap<String, usize>, base: String) -> String {
 fn rewrite_local<'a>(
     url: &str,
     opts: &MarkdownOptions,
-    assets: &mut Vec<(String, Range<usize>)>,
+    r: &mut Rendered,
     range: &Range<usize>,
 ) -> CowStr<'a> {
     if url.is_empty() || is_external(url) || url.starts_with('#') {
@@ -539,16 +552,22 @@ fn rewrite_local<'a>(
         None => (path, None),
     };
     let joined = if path.starts_with('/') {
+        if join_path("", path).is_none() {
+            r.outside.push((path.to_string(), range.clone()));
+        }
         path.trim_start_matches('/').to_string()
     } else {
         match join_path(opts.folder, path) {
             Some(j) => {
                 if !path.ends_with('/') && path.contains('.') {
-                    assets.push((j.clone(), range.clone()));
+                    r.assets.push((j.clone(), range.clone()));
                 }
                 j
             }
-            None => return CowStr::from(url.to_string()),
+            None => {
+                r.outside.push((path.to_string(), range.clone()));
+                return CowStr::from(url.to_string());
+            }
         }
     };
     let mut out = format!("{}{}", opts.base_path, joined);
@@ -901,6 +920,12 @@ mod tests {
         };
         let r = render("<script>alert(1)</script>\n", &o);
         assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert_eq!(r.html, "<p>&lt;script&gt;alert(1)&lt;/script&gt;\n</p>\n");
+        let r = render("Some <b onclick=\"x()\">bold</b>.\n", &o);
+        assert_eq!(
+            r.html,
+            "<p>Some &lt;b onclick=\"x()\"&gt;bold&lt;/b&gt;.</p>\n"
+        );
     }
 
     #[test]

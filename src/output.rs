@@ -135,7 +135,7 @@ pub fn prepare(root: &Path, output: &Path) -> Result<Staging, Diagnostic> {
 impl Staging {
     /// Write one file at a path relative to the site's root (`tools/doudian/index.html`).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
-        let path = self.dir.join(rel);
+        let path = self.inside(rel)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| io_error(parent, &e))?;
         }
@@ -144,13 +144,33 @@ impl Staging {
 
     /// Copy a file into the site.
     pub fn copy(&self, from: &Path, rel: &str) -> Result<(), Diagnostic> {
-        let path = self.dir.join(rel);
+        let path = self.inside(rel)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| io_error(parent, &e))?;
         }
         fs::copy(from, &path)
             .map(|_| ())
             .map_err(|e| io_error(from, &e))
+    }
+
+    /// The path of an output file, refused unless it is a plain relative path that stays inside the
+    /// staging folder (no `..`, `.`, root or prefix; whatever the stages upstream let through).
+    fn inside(&self, rel: &str) -> Result<PathBuf, Diagnostic> {
+        let p = Path::new(rel);
+        let plain = !rel.is_empty()
+            && !rel.contains('\\')
+            && p.components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(Diagnostic::error(
+                "output-path",
+                format!("refusing to write `{rel}`: it is not a path inside the output folder"),
+            )
+            .with_help(
+                "this is a bug in fieldbook if no earlier error explains it; please report it",
+            ));
+        }
+        Ok(self.dir.join(p))
     }
 
     /// Swap the finished site in place of the old one.

@@ -8,7 +8,7 @@ use include_dir::{include_dir, Dir};
 pub use tera::Context;
 use tera::Tera;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Source};
 
 /// The default theme, built into the binary.
 pub static DEFAULT_THEME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
@@ -109,6 +109,8 @@ pub fn list_tree(dir: &Path, shown: &str) -> Result<Vec<(String, std::path::Path
 /// The loaded templates.
 pub struct Templates {
     tera: Tera,
+    /// (name, path as shown in errors, text) of every template, for locating render errors.
+    sources: Vec<(String, String, String)>,
 }
 
 impl Templates {
@@ -161,9 +163,18 @@ impl Templates {
             tera.add_raw_templates(files.iter().map(|(n, _, t)| (n.as_str(), t.as_str())))
         {
             let name = error_template_name(&e).unwrap_or_default();
-            return Err(vec![template_error(&shown_of(&name), &e)]);
+            let located = files
+                .iter()
+                .find(|f| f.0 == name)
+                .and_then(|(_, shown, text)| locate_parse_error(&e, shown, text));
+            return Err(vec![
+                located.unwrap_or_else(|| template_error(&shown_of(&name), &e))
+            ]);
         }
-        Ok(Templates { tera })
+        Ok(Templates {
+            tera,
+            sources: files,
+        })
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -174,8 +185,169 @@ impl Templates {
     pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
         self.tera
             .render(name, ctx)
-            .map_err(|e| template_error(&format!("templates/{name}"), &e))
+            .map_err(|e| self.render_error(name, &e))
     }
+
+    /// A render error on the line of the template that caused it. tera names the template and the
+    /// variable, filter, function or test at fault, but not the line: find the name in the template's
+    /// text (the one being rendered, or the one tera says it was in, e.g. a parent or a macro file).
+    fn render_error(&self, name: &str, e: &tera::Error) -> Diagnostic {
+        let msg = error_chain(e);
+        let in_template = msg
+            .rsplit("while rendering '")
+            .next()
+            .filter(|_| msg.contains("while rendering '"))
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or(name);
+        let Some((_, shown, text)) = self
+            .sources
+            .iter()
+            .find(|s| s.0 == in_template)
+            .or_else(|| self.sources.iter().find(|s| s.0 == name))
+        else {
+            return template_error(&format!("templates/{name}"), e);
+        };
+        let found = culprit(&msg).and_then(|(needle, pattern)| find_use(text, &needle, pattern));
+        let d = Diagnostic::error("template", format!("template error: {}", one_line(&msg)))
+            .with_help(render_help(&msg));
+        match found {
+            Some(range) => d.at(&Source::new(shown.as_str(), text.as_str()), range),
+            None => d.in_file(shown.as_str()),
+        }
+    }
+}
+
+/// How a culprit appears in template text.
+#[derive(Clone, Copy)]
+enum Use {
+    /// `{{ name }}`, `name.field`: the bare name.
+    Variable,
+    /// `| name`.
+    Filter,
+    /// `name(`.
+    Function,
+    /// `is name`.
+    Test,
+}
+
+/// What a render error is about, from tera's message.
+fn culprit(msg: &str) -> Option<(String, Use)> {
+    let quoted = |after: &str, open: char, close: char| {
+        msg.split(after)
+            .nth(1)
+            .and_then(|r| r.strip_prefix(open))
+            .and_then(|r| r.split(close).next())
+            .map(str::to_string)
+    };
+    if let Some(f) = quoted("Filter ", '\'', '\'') {
+        return Some((f, Use::Filter));
+    }
+    if let Some(f) = quoted("Function ", '\'', '\'') {
+        return Some((f, Use::Function));
+    }
+    if let Some(t) = quoted("Test ", '\'', '\'') {
+        return Some((t, Use::Test));
+    }
+    if let Some(v) = quoted("Variable ", '`', '`') {
+        return Some((v, Use::Variable));
+    }
+    // Anything else that names a value in backticks (a loop over a non-list, a bad operand).
+    let v = msg.split('`').nth(1)?;
+    (!v.is_empty()).then(|| (v.to_string(), Use::Variable))
+}
+
+/// The byte range of the first use of `needle` inside a `{{ }}` or `{% %}` tag of `text`.
+fn find_use(text: &str, needle: &str, how: Use) -> Option<std::ops::Range<usize>> {
+    let mut at = 0;
+    while let Some(open) = text[at..].find(['{']).map(|i| at + i) {
+        let kind = text[open + 1..].chars().next();
+        if !matches!(kind, Some('{') | Some('%')) {
+            at = open + 1;
+            continue;
+        }
+        let close_tag = if kind == Some('{') { "}}" } else { "%}" };
+        let end = text[open..]
+            .find(close_tag)
+            .map_or(text.len(), |i| open + i);
+        let tag = &text[open..end];
+        let mut from = 0;
+        while let Some(i) = tag[from..].find(needle).map(|i| from + i) {
+            let before = tag[..i].trim_end();
+            let next = tag[i + needle.len()..].chars().next();
+            let word_start = !tag[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            let word_end = !next.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let fits = match how {
+                Use::Variable => word_start && word_end,
+                Use::Filter => before.ends_with('|') && word_end,
+                Use::Function => {
+                    word_start && tag[i + needle.len()..].trim_start().starts_with('(')
+                }
+                Use::Test => before.ends_with(" is") || before.ends_with(" not"),
+            };
+            if fits {
+                return Some(open + i..open + i + needle.len());
+            }
+            from = i + needle.len();
+        }
+        at = end.max(open + 2);
+    }
+    None
+}
+
+fn render_help(msg: &str) -> String {
+    if msg.contains("Filter '") {
+        "this filter does not exist in tera; see the filters in tera's documentation".into()
+    } else if msg.contains("Variable `") {
+        "this variable is not in the template's context; the README lists what each template gets (`site`, `page`, ...); use `| default(value=...)` for optional values".into()
+    } else {
+        "fix the template; variables available to templates are listed in the README".into()
+    }
+}
+
+/// A tera parse error (`--> line:col` in its message) on the line of the template.
+fn locate_parse_error(e: &tera::Error, shown: &str, text: &str) -> Option<Diagnostic> {
+    let msg = error_chain(e);
+    let (line, col) = parse_position(&msg)?;
+    let start = crate::diagnostics::offset_of(text, line, col);
+    let end = (start + 1).min(text.len()).max(start);
+    let end = if text.is_char_boundary(end) {
+        end
+    } else {
+        start
+    };
+    Some(
+        Diagnostic::error("template", format!("template error: {}", one_line(&msg)))
+            .at(&Source::new(shown, text), start..end)
+            .with_help("fix the template's syntax at this point: every `{{` needs its `}}` and every `{%` its `%}`"),
+    )
+}
+
+/// A tera error and its causes, as one string.
+fn error_chain(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+fn one_line(msg: &str) -> String {
+    msg.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `--> 3:19` in a tera parse error.
+fn parse_position(msg: &str) -> Option<(usize, usize)> {
+    let rest = msg.split("--> ").nth(1)?;
+    let mut it = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
 /// HTML escaping for templates: the five characters that matter, and nothing else (tera's default
@@ -200,31 +372,16 @@ fn error_template_name(e: &tera::Error) -> Option<String> {
     msg.split('\'').nth(1).map(str::to_string)
 }
 
-/// A tera error, with its whole chain of causes, as a diagnostic on the template file.
+/// A tera error, with its whole chain of causes, as a diagnostic on the template file (when the line
+/// cannot be found; see [`Templates::render`] for the usual case).
 pub fn template_error(shown: &str, e: &tera::Error) -> Diagnostic {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
+    let msg = error_chain(e);
     // tera reports parse positions as `--> line:col`; surface them in the location.
-    let location = msg.split("--> ").nth(1).and_then(|rest| {
-        let mut it = rest
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty());
-        Some((
-            it.next()?.parse::<usize>().ok()?,
-            it.next()?.parse::<usize>().ok()?,
-        ))
-    });
-    let shown_loc = match location {
+    let shown_loc = match parse_position(&msg) {
         Some((l, c)) => format!("{shown}:{l}:{c}"),
         None => shown.to_string(),
     };
-    let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
-    Diagnostic::error("template", format!("template error: {msg}"))
+    Diagnostic::error("template", format!("template error: {}", one_line(&msg)))
         .in_file(shown_loc)
         .with_help("fix the template; variables available to templates are listed in the README")
 }

@@ -70,6 +70,12 @@ fn help_for(message: &str, yaml_text: &str) -> Option<String> {
             },
         );
     }
+    if message.contains("expected `allow` or `escape`") {
+        return Some(
+            "`allow` passes HTML in Markdown through (trusted authors); `escape` shows it as text"
+                .into(),
+        );
+    }
     if message.contains("missing field") {
         return Some("add the missing key".into());
     }

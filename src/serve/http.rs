@@ -1,25 +1,55 @@
 //! Serve, HTTP: answers requests from the in-memory site with tiny_http.
 //!
-//! Only GET and HEAD; the Host header must name this server (see [`super::path::host_allowed`]);
-//! request paths go through [`super::path::resolve`]; files read from disk are served only while
-//! their real path (symlinks followed) is inside the site's folder. HTML gets the reload script on
-//! the way out. No CORS header is ever sent. tiny_http parses requests; responses are written whole,
-//! with `Connection: close` (see [`COMMON`]). Each request sees one whole version of the site: a
-//! rebuild publishes a new map, it never changes the one being read.
+//! tiny_http accepts connections (a thread of its own for each), reads and parses requests (a
+//! malformed one gets its 400 and the connection is closed) and hands them to [`WORKERS`] threads,
+//! which answer from the site. Only GET and HEAD are answered; the Host header must name this
+//! server, once (see [`super::path::host_allowed`]); request paths go through
+//! [`super::path::resolve`]; files read from disk are served only while their real path (symlinks
+//! followed) is inside the site's folder. HTML gets the reload script on the way out. No CORS header
+//! is ever sent. Each request sees one whole version of the site: a rebuild publishes a new map, it
+//! never changes the one being read.
+//!
+//! **How connections end.** tiny_http decides from the request alone. After the response to a
+//! request that says `Connection: close`, or is HTTP/1.0 without `keep-alive`, it closes the
+//! connection at once; it also closes it after a malformed request and when the client closes or a
+//! read fails. It drops a `Connection` header given to a [`Response`] (tiny-http issue #244), so a
+//! response cannot ask for the close. Any other connection is kept open for the client's next
+//! request, as HTTP/1.1 allows: browsers reuse it, and a client that wants the end of the stream
+//! after one response must send `Connection: close`. An idle kept connection holds one of
+//! tiny_http's connection threads, never a worker.
+//!
+//! **Limits that hold**: [`WORKERS`] threads answer requests; a live-reload stream gets a thread of
+//! its own, at most [`reload::MAX_LISTENERS`] of them; a write to a client that does not read blocks
+//! for at most [`WRITE_TIMEOUT`] (an option of the listening socket that the accepted sockets
+//! inherit); tiny_http stops accepting at its first accept error (out of file descriptors, say),
+//! and then a new [`Server`] takes over the listening socket.
+//!
+//! **Limits tiny_http 0.12 does not offer**: no read timeout (a connection that sends nothing, or a
+//! byte now and then, keeps its thread until the client goes; a read timeout inherited from the
+//! listening socket would also time out tiny_http's `accept`, which then stops for good); no closing
+//! of a kept-alive connection by the server; no cap on open connections (nothing runs between its
+//! accept and the connection's thread); no limit on the size of a request head; a request line
+//! naming HTTP/2.0 or later gets a 505 and then its connection thread waits forever on its own
+//! response writer, holding a thread and the socket. Its own 400 and 505 carry only its headers.
 
-use std::io::Write;
-use std::net::IpAddr;
+use std::io::{self, Write};
+use std::net::{IpAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tiny_http::{Method, Request, Server};
+use tiny_http::{Header, Method, Request, Response, Server};
 
 use super::path::{self, Resolved};
 use super::rebuild::{Entry, Files};
 use super::reload::{self, Hub};
+
+/// Threads answering requests (live-reload streams get their own).
+pub const WORKERS: usize = 8;
+/// How long writing a response may block on a client that does not read.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the HTTP threads share with the rebuild loop.
 pub struct Shared {
@@ -28,11 +58,14 @@ pub struct Shared {
     pub hub: Hub,
     /// The site's folder, canonical: files from disk must resolve inside it.
     pub root: PathBuf,
+    /// The address the server listens on, for the Host check.
     pub bind: IpAddr,
+    /// The port it listens on, for the Host check.
     pub port: u16,
 }
 
 impl Shared {
+    /// Nothing to serve yet.
     pub fn new(root: PathBuf, bind: IpAddr, port: u16) -> Shared {
         Shared {
             files: RwLock::new(Arc::new(Files::new())),
@@ -60,63 +93,122 @@ impl Shared {
     }
 }
 
-/// Start `count` threads answering requests.
-pub fn spawn_workers(
-    server: Arc<Server>,
-    shared: Arc<Shared>,
-    count: usize,
-) -> Vec<JoinHandle<()>> {
-    (0..count)
-        .map(|_| {
-            let server = server.clone();
-            let shared = shared.clone();
-            std::thread::spawn(move || {
+/// Answer requests on the listening socket with tiny_http until the process ends.
+pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<JoinHandle<()>> {
+    inherit_options(&listener)?;
+    let mut server = start(&listener)?;
+    std::thread::Builder::new()
+        .name("fieldbook-http".into())
+        .spawn(move || loop {
+            answer(&server, &shared);
+            // tiny_http's accept thread has stopped (it does at its first accept error): once a
+            // new server can be made on the same socket, it takes over.
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                if let Ok(s) = start(&listener) {
+                    server = s;
+                    break;
+                }
+            }
+        })
+}
+
+fn start(listener: &TcpListener) -> io::Result<Arc<Server>> {
+    let server = Server::from_listener(listener.try_clone()?, None).map_err(io::Error::other)?;
+    Ok(Arc::new(server))
+}
+
+/// Answer requests on [`WORKERS`] threads until `server` fails, then let the workers go.
+fn answer(server: &Arc<Server>, shared: &Arc<Shared>) {
+    let (done, failed) = mpsc::channel();
+    for _ in 0..WORKERS {
+        let (server, shared, done) = (server.clone(), shared.clone(), done.clone());
+        let _ = std::thread::Builder::new()
+            .name("fieldbook-http-worker".into())
+            .spawn(move || {
                 while let Ok(req) = server.recv() {
                     handle(req, &shared);
                 }
-            })
-        })
-        .collect()
+                let _ = done.send(());
+            });
+    }
+    drop(done);
+    let _ = failed.recv();
+    for _ in 1..WORKERS {
+        server.unblock();
+    }
+}
+
+/// Set, on the listening socket, options every accepted socket inherits (Linux copies them on
+/// accept; tiny_http sets none of its own): [`WRITE_TIMEOUT`] for writes, no Nagle delay. Not a read
+/// timeout: `accept` would time out with it, and tiny_http's accept thread ends at its first error.
+#[cfg(unix)]
+fn inherit_options(listener: &TcpListener) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    fn set<T>(fd: libc::c_int, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
+        // SAFETY: `value` points at a live `T` of the size passed, for the whole call.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (value as *const T).cast(),
+                std::mem::size_of::<T>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    let timeout = libc::timeval {
+        tv_sec: WRITE_TIMEOUT.as_secs() as libc::time_t,
+        tv_usec: 0,
+    };
+    let fd = listener.as_raw_fd();
+    set(fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, &timeout)?;
+    set(
+        fd,
+        libc::IPPROTO_TCP,
+        libc::TCP_NODELAY,
+        &(1 as libc::c_int),
+    )
+}
+
+/// Elsewhere nothing is set: writes to a client that does not read may block for longer.
+#[cfg(not(unix))]
+fn inherit_options(_: &TcpListener) -> io::Result<()> {
+    Ok(())
 }
 
 /// Headers every response carries: no caching (a preview changes under the reader), no sniffing, no
-/// reading by other origins, and the end of the connection. tiny_http keeps connections open and
-/// serves each from one thread of a small pool; browsers open several at once and keep them idle, and
-/// a connection that has to wait for a free thread could wait for minutes. Closing after every
-/// response keeps the pool free (on loopback a new connection costs next to nothing).
-const COMMON: &str = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nCross-Origin-Resource-Policy: same-origin\r\nConnection: close\r\n";
+/// reading by other origins.
+const COMMON: [(&str, &str); 3] = [
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+];
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        301 => "Moved Permanently",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        503 => "Service Unavailable",
-        _ => "",
+/// Answer with a whole body (none for HEAD: tiny_http leaves it out) and its Content-Length.
+/// `extra` holds further headers.
+fn send_with(req: Request, status: u16, content_type: &str, extra: &[(&str, &str)], body: Vec<u8>) {
+    // Never chunked: every response says how long it is.
+    let mut response = Response::from_data(body)
+        .with_status_code(status)
+        .with_chunked_threshold(usize::MAX);
+    let headers = [("Content-Type", content_type)].into_iter();
+    for (name, value) in headers.chain(COMMON).chain(extra.iter().copied()) {
+        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(h);
+        }
     }
-}
-
-/// Write a whole response (head and body in one write) and close. `extra` holds further header lines.
-fn send_with(req: Request, status: u16, content_type: &str, extra: &str, body: &[u8]) {
-    let head_only = req.method() == &Method::Head;
-    let mut out = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{COMMON}{extra}\r\n",
-        reason(status),
-        body.len()
-    )
-    .into_bytes();
-    if !head_only {
-        out.extend_from_slice(body);
-    }
-    let mut w = req.into_writer();
     // The client going away is not our problem.
-    let _ = w.write_all(&out).and_then(|_| w.flush());
+    let _ = req.respond(response);
 }
 
 fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
-    send_with(req, status, content_type, "", &body);
+    send_with(req, status, content_type, &[], body);
 }
 
 fn text(req: Request, status: u16, body: &str) {
@@ -129,22 +221,23 @@ fn text(req: Request, status: u16, body: &str) {
 }
 
 /// Answer one request.
-pub fn handle(req: Request, shared: &Arc<Shared>) {
+fn handle(req: Request, shared: &Arc<Shared>) {
     if !matches!(req.method(), Method::Get | Method::Head) {
         send_with(
             req,
             405,
             "text/plain; charset=utf-8",
-            "Allow: GET, HEAD\r\n",
-            b"only GET and HEAD\n",
+            &[("Allow", "GET, HEAD")],
+            b"only GET and HEAD\n".to_vec(),
         );
         return;
     }
-    let host = req
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str().to_string());
+    let mut hosts = req.headers().iter().filter(|h| h.field.equiv("Host"));
+    let host = hosts.next().map(|h| h.value.as_str().to_string());
+    if hosts.next().is_some() {
+        text(req, 400, "bad request: more than one Host header\n");
+        return;
+    }
     if !path::host_allowed(host.as_deref(), shared.bind, shared.port) {
         text(
             req,
@@ -172,8 +265,8 @@ pub fn handle(req: Request, shared: &Arc<Shared>) {
             301,
             "text/plain; charset=utf-8",
             // The location is built from percent-encoded segments: no CR or LF can be in it.
-            &format!("Location: {location}\r\n"),
-            b"",
+            &[("Location", &location)],
+            Vec::new(),
         ),
         Resolved::Script => send(
             req,
@@ -217,8 +310,11 @@ fn not_found(req: Request, files: &Files, root: &Path) {
     );
 }
 
-/// The live-reload stream: one thread per open page, which writes events as they come and a comment
-/// every 15 s (so a closed page is noticed), until the page goes away.
+/// The live-reload stream, on a thread of its own: it writes events as they come and a comment every
+/// 15 s (so a closed page is noticed), until the page goes away. A [`Response`] cannot stream (its
+/// chunked body is sent 8 KiB at a time), so the stream is written on tiny_http's writer for this
+/// request: a head that says `Connection: close`, then events until the page goes away. tiny_http
+/// closes its reading side when the page closes the connection; dropping the writer closes the rest.
 fn events(req: Request, shared: &Arc<Shared>) {
     if req.method() == &Method::Head {
         send(req, 200, "text/event-stream", Vec::new());
@@ -228,29 +324,25 @@ fn events(req: Request, shared: &Arc<Shared>) {
         text(req, 503, "too many pages are listening for reloads\n");
         return;
     };
-    std::thread::spawn(move || {
-        let mut w = req.into_writer();
-        let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n{COMMON}\r\nretry: 1000\n\n"
-        );
-        if w.write_all(head.as_bytes())
-            .and_then(|_| w.flush())
-            .is_err()
-        {
-            return;
-        }
-        loop {
-            let chunk = match rx.recv_timeout(Duration::from_secs(15)) {
-                Ok(event) => event,
-                Err(RecvTimeoutError::Timeout) => Arc::from(": keep-alive\n\n"),
-                Err(RecvTimeoutError::Disconnected) => return,
-            };
-            if w.write_all(chunk.as_bytes())
-                .and_then(|_| w.flush())
-                .is_err()
-            {
-                return;
+    // If no thread can be had, the request is dropped, and tiny_http answers it with a 500.
+    let _ = std::thread::Builder::new()
+        .name("fieldbook-reload".into())
+        .spawn(move || {
+            let mut w = req.into_writer();
+            let common: String = COMMON.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n{common}Connection: close\r\n\r\nretry: 1000\n\n"
+            );
+            let mut chunk: Arc<str> = Arc::from(head);
+            loop {
+                if w.write_all(chunk.as_bytes()).and_then(|_| w.flush()).is_err() {
+                    return;
+                }
+                chunk = match rx.recv_timeout(Duration::from_secs(15)) {
+                    Ok(event) => event,
+                    Err(RecvTimeoutError::Timeout) => Arc::from(": keep-alive\n\n"),
+                    Err(RecvTimeoutError::Disconnected) => return,
+                };
             }
-        }
-    });
+        });
 }

@@ -11,7 +11,7 @@
 //! - [`plan`]: how much to rebuild (pure).
 //! - [`rebuild`]: the incremental builder and the in-memory site.
 //! - [`reload`]: the event hub, its messages, the injected script and the error overlay.
-//! - [`http`]: tiny_http workers.
+//! - [`http`]: tiny_http, its workers, and when its connections end.
 //!
 //! A broken edit never stops the server: the last good site stays served, the terminal and an overlay
 //! in the browser show the problems, and the next good rebuild clears them.
@@ -39,8 +39,6 @@ use self::reload::{Message, Problem};
 pub const DEFAULT_PORT: u16 = 1111;
 /// How many further ports it tries when the default one is taken.
 const PORT_TRIES: u16 = 10;
-/// Threads answering requests (live-reload streams get their own).
-const WORKERS: usize = 4;
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -86,8 +84,6 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
         .local_addr()
         .map_err(|e| io_error(&format!("cannot read the listening address: {e}")))?
         .port();
-    let server = tiny_http::Server::from_listener(listener, None)
-        .map_err(|e| io_error(&format!("cannot start the HTTP server: {e}")))?;
     let shared = Arc::new(Shared::new(root.clone(), opts.bind, port));
 
     // Watch before the first build, so that no edit made during it is missed.
@@ -100,7 +96,8 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     let mut broken = false;
     let first = builder.apply(&ChangeSet::everything());
     shared.publish(builder.files());
-    let _workers = http::spawn_workers(Arc::new(server), shared.clone(), WORKERS);
+    let _server = http::spawn(listener, shared.clone())
+        .map_err(|e| io_error(&format!("cannot start the HTTP server: {e}")))?;
 
     let host = match opts.bind {
         IpAddr::V4(a) if a.is_unspecified() => "127.0.0.1".to_string(),

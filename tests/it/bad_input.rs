@@ -5,9 +5,15 @@ use crate::support::TestSite;
 
 #[track_caller]
 fn fails_with(s: &TestSite, needles: &[&str]) -> String {
+    fails_with_code(s, 1, needles)
+}
+
+/// Like [`fails_with`], for another exit code (2: an I/O problem).
+#[track_caller]
+fn fails_with_code(s: &TestSite, code: i32, needles: &[&str]) -> String {
     let run = s.run(&["build"]);
     assert_eq!(
-        run.code, 1,
+        run.code, code,
         "stdout: {}\nstderr: {}",
         run.stdout, run.stderr
     );
@@ -163,4 +169,192 @@ fn two_files_that_map_to_the_same_url() {
     {
         fails_with(&s, &["both make the page at /guide/"]);
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_is_named_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = TestSite::new("title: T\n");
+    s.write("content/ok.md", "fine\n")
+        .write("content/locked.md", "secret\n");
+    let locked = s.path("content/locked.md");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_ok() {
+        // Running as root (or with CAP_DAC_OVERRIDE): mode 000 does not stop reads, so this one
+        // assertion cannot be made here. The dangling link below fails the same way for everyone.
+        eprintln!(
+            "skipped the chmod 000 assertion: this process can read a file with mode 000 (root)"
+        );
+    } else {
+        fails_with_code(
+            &s,
+            2,
+            &[
+                "content/locked.md",
+                "cannot read",
+                "Permission denied",
+                "check the file's permissions",
+            ],
+        );
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::remove_file(&locked).unwrap();
+    // A page that is a link to nothing cannot be read either, by anyone.
+    std::os::unix::fs::symlink(s.path("content/gone.md"), s.path("content/dangling.md")).unwrap();
+    fails_with_code(
+        &s,
+        2,
+        &[
+            "content/dangling.md",
+            "is a symbolic link to",
+            "content/gone.md",
+            "which does not exist",
+            "fix the link or remove it",
+        ],
+    );
+}
+
+#[test]
+fn front_matter_that_is_never_closed() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/ok.md", "fine\n").write(
+        "content/open.md",
+        "---\ntitle: Open\ntags: [a]\n\nThe body, but the YAML never ended.\n",
+    );
+    fails_with(
+        &s,
+        &[
+            "content/open.md:1:1",
+            "front matter is opened with `---` but never closed",
+            "add a line with just `---`",
+        ],
+    );
+}
+
+#[test]
+fn links_that_try_to_leave_the_site_are_errors() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/ok.md", "fine\n").write(
+        "content/tools/a.md",
+        "One [[../../etc/passwd]].\n\nTwo [x](../../../etc/passwd).\n\nThree ![i](../../etc/shadow.png).\n\nFour [y](../../../etc/passwd.md).\n\nFive [z](/../../etc/passwd).\n",
+    );
+    let err = fails_with(
+        &s,
+        &[
+            "content/tools/a.md:1:5",
+            "wikilink `../../etc/passwd` points outside content/",
+            "content/tools/a.md:3:5",
+            "links to `../../../etc/passwd`, which climbs out of the site",
+            "content/tools/a.md:5:7",
+            "links to `../../etc/shadow.png`",
+            "content/tools/a.md:7:6",
+            "content/tools/a.md:9:6",
+            "links to `/../../etc/passwd`",
+            "5 errors; nothing was written",
+        ],
+    );
+    assert!(!err.contains("root:"), "{err}");
+}
+
+#[test]
+fn aliases_that_leave_the_site_are_errors_and_nothing_is_written_outside() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("escaped");
+    let s = TestSite::new("title: T\n");
+    s.write(
+        "content/b.md",
+        &format!(
+            "---\ntitle: B\naliases:\n  - /old/\n  - ../../x/\n  - {}\n  - /\n  - https://evil.example/\n---\nb\n",
+            format!("/{}", "../".repeat(20)) + target.to_string_lossy().trim_start_matches('/')
+        ),
+    );
+    fails_with(
+        &s,
+        &[
+            "content/b.md:5:5",
+            "alias `../../x/` leaves the site",
+            "content/b.md:6:5",
+            "content/b.md:7:5",
+            "alias `/` is the site's root",
+            "content/b.md:8:5",
+            "is a full URL",
+            "4 errors",
+        ],
+    );
+    assert!(!target.exists(), "an alias wrote outside the output folder");
+    assert!(!std::path::Path::new("/index.html").exists());
+}
+
+#[test]
+fn a_syntax_error_in_a_site_template_names_the_file_and_line() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/a.md", "x\n").write(
+        "templates/page.html",
+        "<!doctype html>\n<title>{{ page.title }}</title>\n<p>{% if page.title %}yes{% endfi %}</p>\n",
+    );
+    fails_with(
+        &s,
+        &[
+            "templates/page.html:3:",
+            "<p>{% if page.title %}yes{% endfi %}</p>",
+            "Failed to parse 'page.html'",
+        ],
+    );
+}
+
+#[test]
+fn a_runtime_error_in_a_site_template_names_the_file_and_line() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/a.md", "x\n").write(
+        "templates/page.html",
+        "<!doctype html>\n<title>{{ page.title }}</title>\n<p>{{ page.title | shout }}</p>\n",
+    );
+    fails_with(
+        &s,
+        &[
+            "templates/page.html:3:20",
+            "Filter 'shout' not found",
+            "this filter does not exist",
+        ],
+    );
+    s.write(
+        "templates/page.html",
+        "<!doctype html>\n<title>{{ page.title }}</title>\n\n<p>{{ page.subtitle }}</p>\n",
+    );
+    fails_with(
+        &s,
+        &[
+            "templates/page.html:4:7",
+            "Variable `page.subtitle` not found",
+            "| default(value=...)",
+        ],
+    );
+    // `check` reports the same.
+    let run = s.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("templates/page.html:4:7"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn two_files_that_map_to_the_same_url_on_any_file_system() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/My Notes.md", "x\n")
+        .write("content/my-notes.md", "y\n");
+    fails_with(
+        &s,
+        &[
+            "duplicate-url",
+            "both make the page at /my-notes/",
+            "rename one of the files",
+        ],
+    );
+    let s = TestSite::new("title: T\n");
+    s.write("content/a.md", "---\nslug: same\n---\nx\n")
+        .write("content/b.md", "---\nslug: same\n---\ny\n");
+    fails_with(&s, &["both make the page at /same/"]);
 }

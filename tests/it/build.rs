@@ -429,7 +429,7 @@ fn aliases_redirect_to_the_page() {
 
 #[test]
 fn raw_html_can_be_escaped_by_config() {
-    let s = TestSite::new("title: T\nmarkdown: { raw_html: false }\n");
+    let s = TestSite::new("title: T\nmarkdown: { raw_html: escape }\n");
     s.write(
         "content/x.md",
         "---\ntitle: X\n---\n<script>alert(1)</script>\n\nInline <b>bold</b>.\n",

@@ -27,9 +27,9 @@ fn unknown_key_in_site_yaml_points_at_it_with_a_suggestion() {
 
 #[test]
 fn wrong_type_in_site_yaml() {
-    let s = TestSite::new("title: T\nmarkdown:\n  raw_html: sometimes\n");
+    let s = TestSite::new("title: T\nmarkdown:\n  highlight: sometimes\n");
     let err = fails(&s, &["build"]);
-    assert!(err.contains("site.yaml:3:13"), "{err}");
+    assert!(err.contains("site.yaml:3:14"), "{err}");
     assert!(
         err.contains("invalid type") || err.contains("expected a boolean"),
         "{err}"

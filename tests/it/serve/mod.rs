@@ -4,6 +4,7 @@
 mod browser;
 mod http;
 mod live;
+mod load;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -122,6 +123,11 @@ impl Server {
             port,
             output,
         }
+    }
+
+    /// Whether the server is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Everything printed so far.

@@ -1,0 +1,166 @@
+//! Soak test of `fieldbook serve`: many rebuilds in a row, with the server's resident memory sampled
+//! as they go, to show that memory stays flat (no leak per rebuild).
+//!
+//! ```text
+//! cargo build --release --bins --examples
+//! cargo run --release --example gen_site -- 1000 /tmp/fb-1k
+//! target/release/examples/serve_soak target/release/fieldbook /tmp/fb-1k 1000
+//! ```
+//!
+//! Each step edits one note and waits for its `reload` event on the live-reload stream
+//! (`/__fieldbook/events`) before the next: nine in ten are a new last paragraph (the page alone is
+//! re-rendered), one in ten a new title (the graph, the views and the pages that show the title are
+//! rebuilt), and every 50th step also adds a new note or deletes the one added before. The server's
+//! RSS (`VmRSS` in `/proc/PID/status`, Linux) is printed after the first build and every 100 rebuilds,
+//! with the peak (`VmHWM`). The site's files are restored at the end.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// `VmRSS` and `VmHWM` of a process, in KiB.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(bin), Some(site)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: serve_soak FIELDBOOK_BINARY SITE_DIR [REBUILDS]");
+        std::process::exit(2);
+    };
+    let rebuilds: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let site = Path::new(site);
+    let note = site.join("content/notes/note-00042.md");
+    let extra = site.join("content/soak-extra.md");
+    let original = std::fs::read_to_string(&note).expect("the site must come from gen_site");
+    let pages = walk_md(&site.join("content"));
+
+    let mut child = Command::new(bin)
+        .arg("--root")
+        .arg(site)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start fieldbook serve");
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let port: u16 = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(600))
+            .expect("serve did not start");
+        println!("serve: {line}");
+        if let Some(rest) = line.split("at http://127.0.0.1:").nth(1) {
+            break rest
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .expect("port");
+        }
+    };
+
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "GET /__fieldbook/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .expect("send");
+    let (etx, erx) = mpsc::channel();
+    let reader = s.try_clone().expect("clone");
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            if let Some(name) = line.strip_prefix("event: ") {
+                let _ = etx.send(name.to_string());
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+
+    println!("site: {pages} pages; {rebuilds} rebuilds");
+    println!("| rebuilds | VmRSS (MiB) | VmHWM (MiB) | elapsed (s) |");
+    println!("|---|---|---|---|");
+    let start = Instant::now();
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let report = |n: usize| {
+        // Let the search refresh that follows a page-only update finish first.
+        std::thread::sleep(Duration::from_millis(300));
+        let (rss, hwm) = memory(pid);
+        println!(
+            "| {n} | {:.1} | {:.1} | {:.1} |",
+            mib(rss),
+            mib(hwm),
+            start.elapsed().as_secs_f64()
+        );
+    };
+    report(0);
+    for k in 1..=rebuilds {
+        while erx.try_recv().is_ok() {}
+        let text = if k % 10 == 0 {
+            original.replacen("title: Note 42", &format!("title: Note 42 v{k}"), 1)
+        } else {
+            format!("{original}\nEdit number {k}: one more sentence.\n")
+        };
+        std::fs::write(&note, text).expect("edit");
+        if k % 50 == 0 {
+            if k % 100 == 0 {
+                let _ = std::fs::remove_file(&extra);
+            } else {
+                std::fs::write(
+                    &extra,
+                    "---\ntitle: Soak extra\n---\n\nA page that comes and goes.\n",
+                )
+                .expect("create");
+            }
+        }
+        loop {
+            let name = erx
+                .recv_timeout(Duration::from_secs(120))
+                .expect("no reload event");
+            assert!(name != "problems", "the edit broke the site");
+            if name == "reload" {
+                break;
+            }
+        }
+        while rx.try_recv().is_ok() {}
+        if k % 100 == 0 {
+            report(k);
+        }
+    }
+    std::fs::write(&note, &original).expect("restore");
+    let _ = std::fs::remove_file(&extra);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn walk_md(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            n += walk_md(&p);
+        } else if p.extension().is_some_and(|x| x == "md") {
+            n += 1;
+        }
+    }
+    n
+}
