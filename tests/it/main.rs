@@ -7,6 +7,7 @@ mod build;
 mod dates;
 mod errors;
 mod model;
+mod props;
 mod scaffold;
 mod search;
 mod search_browser;
