@@ -252,7 +252,9 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 if !class_list.is_empty() {
                     let _ = write!(open, " class=\"{}\"", class_list.join(" "));
                 }
-                for (k, v) in &attrs {
+                // `{key=value}` writes any attribute (`onclick=...`): raw HTML, passed only when
+                // raw HTML is. The id and classes cannot run anything.
+                for (k, v) in attrs.iter().filter(|_| opts.raw_html) {
                     let _ = write!(
                         open,
                         " {}=\"{}\"",
@@ -987,6 +989,29 @@ mod tests {
         let html = fill_holes(&r.html, &[Some(fill)]);
         assert!(html.contains("href=\"/a/\">A</a>"), "{html}");
         assert!(html.contains("\u{FDD0}L0"), "{html}");
+    }
+
+    #[test]
+    fn heading_attributes_are_raw_html() {
+        let body = "## Hi {#top .big onclick=alert(1)}\n";
+        let r = render(body, &opts());
+        assert!(
+            r.html
+                .contains("<h2 id=\"top\" class=\"big\" onclick=\"alert(1)\">"),
+            "{}",
+            r.html
+        );
+        let o = MarkdownOptions {
+            raw_html: false,
+            ..opts()
+        };
+        let r = render(body, &o);
+        assert!(
+            r.html.contains("<h2 id=\"top\" class=\"big\">"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("onclick"), "{}", r.html);
     }
 
     #[test]

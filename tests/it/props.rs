@@ -356,6 +356,23 @@ const MARKDOWN_PIECES: &[&str] = &[
     "L1",
 ];
 
+const HEADING_ATTR_PIECES: &[&str] = &[
+    " ",
+    "#id",
+    ".cls",
+    "onclick=x",
+    "ONload=\"y\"",
+    "k=v",
+    "=",
+    "\"",
+    "'",
+    "<",
+    ">",
+    "&",
+    "{",
+    "}",
+];
+
 fn md_opts(raw_html: bool, highlight: bool, take_title: bool) -> MarkdownOptions<'static> {
     MarkdownOptions {
         raw_html,
@@ -452,7 +469,12 @@ proptest! {
     /// no `<script>`, no `<img onerror>`, no comment.
     #[test]
     fn escaped_mode_writes_only_the_renderers_tags(
-        body in soup(MARKDOWN_PIECES, 60),
+        body in prop_oneof![
+            soup(MARKDOWN_PIECES, 60),
+            // A heading with `{...}` attributes, then more.
+            (soup(MARKDOWN_PIECES, 8), soup(HEADING_ATTR_PIECES, 8), soup(MARKDOWN_PIECES, 20))
+                .prop_map(|(h, a, rest)| format!("## {h} {{{a}}}\n\n{rest}")),
+        ],
         highlight in any::<bool>(),
     ) {
         let r = render(&body, &md_opts(false, highlight, false));
@@ -461,6 +483,20 @@ proptest! {
         prop_assert!(!html.contains("<!--"), "{html}");
         for t in tags(&html) {
             prop_assert!(RENDERER_TAGS.contains(&t.as_str()), "tag <{t}> in {html}");
+        }
+        // No event-handler attribute either (attribute values are quoted and escaped, so a name is
+        // what follows a space inside a tag).
+        for tag in html.split('<').skip(1) {
+            let inside = &tag[..tag.find('>').unwrap_or(tag.len())];
+            let mut in_value = false;
+            for (i, c) in inside.char_indices() {
+                if c == '"' {
+                    in_value = !in_value;
+                } else if c == ' ' && !in_value {
+                    let name = inside[i + 1..].to_ascii_lowercase();
+                    prop_assert!(!name.starts_with("on"), "handler in <{inside}>");
+                }
+            }
         }
         // Callouts open and close in pairs.
         prop_assert_eq!(html.matches("<aside ").count(), html.matches("</aside>").count());
