@@ -145,7 +145,10 @@ pub fn slugify(name: &str) -> String {
                 out.push('-');
             }
             dash = false;
-            out.extend(c.to_lowercase());
+            // A few letters lowercase to more than one character, not all of them letters (`İ` is
+            // `i` and a combining dot): keep the letters and digits only, so that a slug is its own
+            // slug.
+            out.extend(c.to_lowercase().filter(|l| l.is_alphanumeric()));
         } else if c == '_' && out.is_empty() {
             // keep leading underscores out of slugs
         } else {
@@ -484,5 +487,13 @@ mod tests {
         ] {
             assert!(check_alias(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn slug_of_dotted_capital_i_is_its_own_slug() {
+        // `İ` lowercases to `i` + U+0307 (a combining mark, neither letter nor digit); kept, it made
+        // `İstanbul` and its own slug slugify differently.
+        assert_eq!(slugify("İstanbul"), "istanbul");
+        assert_eq!(slugify(&slugify("İİ")), slugify("İİ"));
     }
 }

@@ -96,6 +96,19 @@ fn hole(out: &mut String, which: char, i: usize) {
     let _ = write!(out, "{HOLE_OPEN}{which}{i}{HOLE_CLOSE}");
 }
 
+/// The hole at the start of `s` (just after a [`HOLE_OPEN`]): its letter, its link index (`None` when
+/// too large) and its length up to and with the [`HOLE_CLOSE`]. Anything else is not a hole: a marker
+/// that reached the text another way (a `&#xFDD0;` reference) must not swallow what follows it.
+fn parse_hole(s: &str) -> Option<(char, Option<usize>, usize)> {
+    let which = s.chars().next().filter(|c| matches!(c, 'H' | 'L'))?;
+    let digits = s[1..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !s[1 + digits..].starts_with(HOLE_CLOSE) {
+        return None;
+    }
+    let index = s[1..1 + digits].parse().ok();
+    Some((which, index, 1 + digits + HOLE_CLOSE.len_utf8()))
+}
+
 /// The syntax set, loaded once per process and only when a page has fenced code.
 pub fn syntax_set() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
@@ -177,6 +190,15 @@ fn escape_attr(s: &str) -> String {
 
 /// Render one page's Markdown body.
 pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
+    // The hole markers are noncharacters no text needs; written in the body they would open holes of
+    // their own. U+FFFD has the same UTF-8 length, so every span into the body stays right.
+    let cleaned;
+    let body = if body.contains([HOLE_OPEN, HOLE_CLOSE]) {
+        cleaned = body.replace([HOLE_OPEN, HOLE_CLOSE], "\u{FFFD}");
+        cleaned.as_str()
+    } else {
+        body
+    };
     let mut r = Rendered::default();
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashMap<String, usize> = HashMap::new();
@@ -235,7 +257,9 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 if !class_list.is_empty() {
                     let _ = write!(open, " class=\"{}\"", class_list.join(" "));
                 }
-                for (k, v) in &attrs {
+                // `{key=value}` writes any attribute (`onclick=...`): raw HTML, passed only when
+                // raw HTML is. The id and classes cannot run anything.
+                for (k, v) in attrs.iter().filter(|_| opts.raw_html) {
                     let _ = write!(
                         open,
                         " {}=\"{}\"",
@@ -750,22 +774,19 @@ pub fn fill_holes(html: &str, fills: &[Option<Fill>]) -> String {
     while let Some(start) = rest.find(HOLE_OPEN) {
         out.push_str(&rest[..start]);
         let after = &rest[start + HOLE_OPEN.len_utf8()..];
-        let Some(end) = after.find(HOLE_CLOSE) else {
-            out.push_str(&rest[start..]);
-            return out;
+        let Some((which, index, len)) = parse_hole(after) else {
+            out.push(HOLE_OPEN);
+            rest = after;
+            continue;
         };
-        let token = &after[..end];
-        let which = token.chars().next();
-        let index: Option<usize> = token.get(1..).and_then(|n| n.parse().ok());
         let fill = index.and_then(|i| fills.get(i)).and_then(Option::as_ref);
         match (which, fill) {
-            (Some('H'), Some(f)) => out.push_str(&escape_attr(&f.href)),
-            (Some('H'), None) => out.push('#'),
-            (Some('L'), Some(f)) => out.push_str(&escape_html(&f.label)),
-            (Some('L'), None) => out.push_str("(broken link)"),
-            _ => {}
+            ('H', Some(f)) => out.push_str(&escape_attr(&f.href)),
+            ('H', None) => out.push('#'),
+            (_, Some(f)) => out.push_str(&escape_html(&f.label)),
+            (_, None) => out.push_str("(broken link)"),
         }
-        rest = &after[end + HOLE_CLOSE.len_utf8()..];
+        rest = &after[len..];
     }
     out.push_str(rest);
     out
@@ -782,20 +803,16 @@ pub fn fill_text_holes(text: &str, fills: &[Option<Fill>]) -> String {
     while let Some(start) = rest.find(HOLE_OPEN) {
         out.push_str(&rest[..start]);
         let after = &rest[start + HOLE_OPEN.len_utf8()..];
-        let Some(end) = after.find(HOLE_CLOSE) else {
-            out.push_str(&rest[start..]);
-            return out;
+        let Some((which, index, len)) = parse_hole(after) else {
+            out.push(HOLE_OPEN);
+            rest = after;
+            continue;
         };
-        let token = &after[..end];
-        let fill = token
-            .strip_prefix('L')
-            .and_then(|n| n.parse::<usize>().ok())
-            .and_then(|i| fills.get(i))
-            .and_then(Option::as_ref);
-        if let Some(f) = fill {
+        let fill = index.and_then(|i| fills.get(i)).and_then(Option::as_ref);
+        if let (Some(f), 'L') = (fill, which) {
             out.push_str(&f.label);
         }
-        rest = &after[end + HOLE_CLOSE.len_utf8()..];
+        rest = &after[len..];
     }
     out.push_str(rest);
     out
@@ -961,6 +978,65 @@ mod tests {
             fill_text_holes(&r.sections[0].1, &[]),
             "See  and the label."
         );
+    }
+
+    #[test]
+    fn forged_hole_markers_cannot_inject_attributes() {
+        // The hole markers written by an author, or as `&#xFDD0;` references, once made `fill_holes`
+        // drop everything up to the next close marker: here the end of the `title` attribute, so
+        // that the text after it became an `onmouseover` attribute, with raw HTML off.
+        let o = MarkdownOptions {
+            raw_html: false,
+            ..opts()
+        };
+        for body in [
+            "[x](u \"\u{FDD0}\") and \u{FDD1}\" onmouseover=\"alert(1)\n",
+            "[x](u \"&#xFDD0;\") and &#xFDD1;\" onmouseover=\"alert(1)\n",
+            "## T {#\u{FDD0}}\n\n\u{FDD1}\" onmouseover=\"alert(1)\n",
+        ] {
+            let r = render(body, &o);
+            for html in [fill_holes(&r.html, &[]), fill_holes(&r.html, &[None])] {
+                // The link closes before the text starts: nothing of the text is inside a tag.
+                let closed = html.find("</a>").unwrap_or(usize::MAX);
+                let text = html.find("onmouseover").unwrap_or(0);
+                assert!(closed < text, "{body:?} gave {html}");
+            }
+            for (_, t) in &r.sections {
+                assert!(fill_text_holes(t, &[]).contains("onmouseover"), "{t:?}");
+            }
+        }
+        // Real holes still fill, beside forged ones.
+        let r = render("[[a]] &#xFDD0;L0&#xFDD1; &#xFDD0;L0\n", &o);
+        let fill = Fill {
+            href: "/a/".into(),
+            label: "A".into(),
+        };
+        let html = fill_holes(&r.html, &[Some(fill)]);
+        assert!(html.contains("href=\"/a/\">A</a>"), "{html}");
+        assert!(html.contains("\u{FDD0}L0"), "{html}");
+    }
+
+    #[test]
+    fn heading_attributes_are_raw_html() {
+        let body = "## Hi {#top .big onclick=alert(1)}\n";
+        let r = render(body, &opts());
+        assert!(
+            r.html
+                .contains("<h2 id=\"top\" class=\"big\" onclick=\"alert(1)\">"),
+            "{}",
+            r.html
+        );
+        let o = MarkdownOptions {
+            raw_html: false,
+            ..opts()
+        };
+        let r = render(body, &o);
+        assert!(
+            r.html.contains("<h2 id=\"top\" class=\"big\">"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("onclick"), "{}", r.html);
     }
 
     #[test]

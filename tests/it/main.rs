@@ -7,6 +7,7 @@ mod build;
 mod dates;
 mod errors;
 mod model;
+mod props;
 mod safety;
 mod scaffold;
 mod search;
