@@ -3,14 +3,14 @@
 //!
 //! ```text
 //! cargo build --release --bins --examples
-//! cargo run --release --example gen_site -- 1000 /tmp/fb-1k
-//! target/release/examples/serve_soak target/release/fieldbook /tmp/fb-1k 1000
+//! python3 bench/gen.py 1000 /tmp/fb-1k
+//! target/release/examples/serve_soak target/release/fieldbook /tmp/fb-1k/fieldbook 1000
 //! ```
 //!
-//! Each step edits one note and waits for its `reload` event on the live-reload stream
+//! Each step edits one page (`content/playbooks/playbook-00042.md`) and waits for its `reload` event on the live-reload stream
 //! (`/__fieldbook/events`) before the next: nine in ten are a new last paragraph (the page alone is
 //! re-rendered), one in ten a new title (the graph, the views and the pages that show the title are
-//! rebuilt), and every 50th step also adds a new note or deletes the one added before. The server's
+//! rebuilt), and every 50th step also adds a new page or deletes the one added before. The server's
 //! RSS (`VmRSS` in `/proc/PID/status`, Linux) is printed after the first build and every 100 rebuilds,
 //! with the peak (`VmHWM`). The site's files are restored at the end.
 
@@ -43,9 +43,14 @@ fn main() {
     };
     let rebuilds: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000);
     let site = Path::new(site);
-    let note = site.join("content/notes/note-00042.md");
+    let note = site.join("content/playbooks/playbook-00042.md");
     let extra = site.join("content/soak-extra.md");
-    let original = std::fs::read_to_string(&note).expect("the site must come from gen_site");
+    let original = std::fs::read_to_string(&note).expect("the site must come from bench/gen.py");
+    let title_line = original
+        .lines()
+        .find(|l| l.starts_with("title:"))
+        .expect("the page has a title: line")
+        .to_string();
     let pages = walk_md(&site.join("content"));
 
     let mut child = Command::new(bin)
@@ -116,7 +121,7 @@ fn main() {
     for k in 1..=rebuilds {
         while erx.try_recv().is_ok() {}
         let text = if k % 10 == 0 {
-            original.replacen("title: Note 42", &format!("title: Note 42 v{k}"), 1)
+            original.replacen(&title_line, &format!("title: Edited title {k}"), 1)
         } else {
             format!("{original}\nEdit number {k}: one more sentence.\n")
         };

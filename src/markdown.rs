@@ -127,6 +127,21 @@ fn options() -> Options {
         | Options::ENABLE_WIKILINKS
 }
 
+/// With raw HTML escaped, a link may not run script either: a `javascript:`, `vbscript:` or `data:`
+/// link (and an image from anything but `data:image/`) becomes `#`. Browsers ignore tabs, newlines
+/// and leading spaces in a scheme, so this does too.
+fn scripted_url(url: &str, image: bool) -> bool {
+    let scheme: String = url
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .take(11)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    scheme.starts_with("javascript:")
+        || scheme.starts_with("vbscript:")
+        || (scheme.starts_with("data:") && !(image && scheme.starts_with("data:image/")))
+}
+
 fn is_external(url: &str) -> bool {
     url.starts_with("//")
         || url.find(':').is_some_and(|i| {
@@ -392,7 +407,11 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     events.push(Event::InlineHtml(open.into()));
                     // Inner events render as usual; the closing tag is a plain `</a>`.
                 } else {
-                    let dest = rewrite_local(url, opts, &mut r, &range);
+                    let dest = if !opts.raw_html && scripted_url(url, false) {
+                        CowStr::from("#")
+                    } else {
+                        rewrite_local(url, opts, &mut r, &range)
+                    };
                     events.push(Event::Start(Tag::Link {
                         link_type,
                         dest_url: dest,
@@ -407,7 +426,11 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 title,
                 id,
             }) => {
-                let dest = rewrite_local(&dest_url, opts, &mut r, &range);
+                let dest = if !opts.raw_html && scripted_url(&dest_url, true) {
+                    CowStr::from("#")
+                } else {
+                    rewrite_local(&dest_url, opts, &mut r, &range)
+                };
                 events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url: dest,
@@ -1037,6 +1060,39 @@ mod tests {
             r.html
         );
         assert!(!r.html.contains("onclick"), "{}", r.html);
+    }
+
+    #[test]
+    fn scripted_links_are_raw_html() {
+        let body =
+            "[a](javascript:alert(1)) [b](JavaScript:x) <javascript:y> [c](java%0Ascript:z) \
+                    [d](data:text/html,x) ![e](data:image/png;base64,AA) ![f](data:text/html,x) \
+                    [g](https://example.org/)\n";
+        let r = render(body, &opts());
+        assert!(
+            r.html.contains("href=\"javascript:alert(1)\""),
+            "{}",
+            r.html
+        );
+        let o = MarkdownOptions {
+            raw_html: false,
+            ..opts()
+        };
+        let r = render(body, &o);
+        let lower = r.html.to_ascii_lowercase();
+        assert!(!lower.contains("=\"javascript:"), "{}", r.html);
+        assert!(!lower.contains("=\"data:text"), "{}", r.html);
+        assert!(
+            r.html.contains("src=\"data:image/png;base64,AA\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("href=\"https://example.org/\""),
+            "{}",
+            r.html
+        );
+        assert_eq!(r.html.matches("href=\"#\"").count(), 4, "{}", r.html);
     }
 
     #[test]

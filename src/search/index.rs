@@ -371,10 +371,11 @@ impl Index {
         let shards = (0..self.bounds.len())
             .into_par_iter()
             .map(|i| self.shard_json(i).into_bytes());
-        let docs = self
-            .docs
-            .par_iter()
-            .map(|d| serde_json::to_vec(&super::DocJson::new(d, self)).unwrap_or_default());
+        let docs = self.docs.par_chunks(super::DOCS_PER_FILE).map(|chunk| {
+            let group: Vec<super::DocJson> =
+                chunk.iter().map(|d| super::DocJson::new(d, self)).collect();
+            serde_json::to_vec(&group).unwrap_or_default()
+        });
         ShardedFiles::new(self, shards, docs)
     }
 }
@@ -501,6 +502,35 @@ mod tests {
         assert_eq!(alpha.len(), 4);
         assert_eq!(alpha[0], 0);
         assert_eq!(alpha[2], 2);
+    }
+
+    #[test]
+    fn documents_are_cut_into_files_of_docs_per_file_in_id_order() {
+        let per = crate::search::DOCS_PER_FILE;
+        let docs: Vec<SearchDoc> = (0..2 * per + 1)
+            .map(|i| doc(&format!("notes/n{i:03}/"), None, &format!("N{i}"), "text"))
+            .collect();
+        let files = Index::build(&kinds(), docs).files().files;
+        let groups: Vec<serde_json::Value> = (0..3)
+            .map(|n| {
+                let name = format!("search/d/{n}.json.gz");
+                let (_, bytes) = files.iter().find(|(p, _)| *p == name).expect("file");
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(bytes.as_slice()),
+                    &mut text,
+                );
+                serde_json::from_str(&text).unwrap_or_default()
+            })
+            .collect();
+        let sizes: Vec<usize> = groups
+            .iter()
+            .map(|g| g.as_array().map_or(0, Vec::len))
+            .collect();
+        assert_eq!(sizes, [per, per, 1]);
+        assert_eq!(groups[1][0]["u"], format!("notes/n{per:03}/"));
+        assert_eq!(groups[2][0]["u"], format!("notes/n{:03}/", 2 * per));
+        assert!(!files.iter().any(|(p, _)| p == "search/d/3.json.gz"));
     }
 
     #[test]

@@ -8,12 +8,15 @@
 //! ```text
 //! search/manifest.json       small, plain JSON: document count, kind ranges, shard bounds, stop words
 //! search/t/<n>.json.gz       term shard n: {"term": [doc, weight, doc-delta, weight, ...], ...}
-//! search/d/<id>.json.gz      one document: title, URL, kind, tags, fields, sections (for results)
+//! search/d/<n>.json.gz       documents n*per .. n*per+per-1 (`per` is in the manifest), as an array:
+//!                            title, URL, kind, tags, fields, sections (what a result shows)
 //! ```
 //!
 //! A query fetches the manifest, the shards its terms fall in ([`shards`]), and then only the
-//! documents it shows. Shards and documents are gzip-compressed (the browser inflates them with
-//! `DecompressionStream`); `search.js` checks the gzip magic bytes, so a server that sends them with
+//! document files of the results it shows. Documents go [`DOCS_PER_FILE`] to a file: neighbours
+//! (same kind, nearby URLs) share words and structure, so compressed together they take about a
+//! fifth less room than one by one, for a few kB more per results page (BENCHMARKS.md, "Search").
+//! Shards and documents are gzip-compressed (the browser inflates them with `DecompressionStream`); `search.js` checks the gzip magic bytes, so a server that sends them with
 //! `Content-Encoding: gzip` works too. Output is deterministic: the same pages give the same bytes.
 
 #![warn(missing_docs)]
@@ -39,7 +42,9 @@ pub use index::Index;
 /// The folder of the index in the output.
 pub const DIR: &str = "search";
 /// Format version, bumped when the files change shape (the script checks it).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// Documents per document file.
+pub const DOCS_PER_FILE: usize = 6;
 
 /// One page, as search sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,6 +281,8 @@ struct Manifest<'a> {
     /// Changes whenever any file of the index does; the script adds it to URLs to defeat stale caches.
     id: String,
     docs: usize,
+    /// Documents per file of `d/`.
+    per: usize,
     kinds: &'a [index::KindRange],
     shards: &'a [String],
     stop: &'a [&'a str],
@@ -316,6 +323,7 @@ impl ShardedFiles {
             version: VERSION,
             id: format!("{:016x}", id.0),
             docs: index.docs.len(),
+            per: DOCS_PER_FILE,
             kinds: &index.kinds,
             shards: &index.bounds,
             stop: tokenize::STOP_WORDS,
@@ -332,7 +340,7 @@ impl ShardedFiles {
 }
 
 /// Compression level of the index files (zlib's scale, 1-9).
-const GZIP_LEVEL: u32 = 4;
+const GZIP_LEVEL: u32 = 6;
 
 /// gzip, with zlib's fixed header (no name, no time) so output is reproducible, and a window no
 /// larger than the input: most files are a few kB, and a full 32 kB window per file would spend more
@@ -419,7 +427,11 @@ mod tests {
         assert_eq!(manifest["docs"], 1);
         assert_eq!(manifest["shards"], serde_json::json!([""]));
         assert_eq!(manifest["kinds"][0]["label"], "Tool");
-        let doc: serde_json::Value = serde_json::from_str(&gunzip(&files[0].1)).unwrap_or_default();
+        let group: serde_json::Value =
+            serde_json::from_str(&gunzip(&files[0].1)).unwrap_or_default();
+        assert_eq!(group.as_array().map(Vec::len), Some(1));
+        let doc = &group[0];
+        assert_eq!(manifest["per"], DOCS_PER_FILE);
         assert_eq!(doc["t"], "Juliang Qianchuan");
         assert_eq!(doc["k"], 0);
         assert_eq!(doc["f"], serde_json::json!([["zh", "巨量千川"]]));

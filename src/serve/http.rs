@@ -1,55 +1,53 @@
-//! Serve, HTTP: answers requests from the in-memory site with tiny_http.
+//! Serve, HTTP: a small HTTP/1.1 server on `std::net` that answers requests from the in-memory site.
 //!
-//! tiny_http accepts connections (a thread of its own for each), reads and parses requests (a
-//! malformed one gets its 400 and the connection is closed) and hands them to [`WORKERS`] threads,
-//! which answer from the site. Only GET and HEAD are answered; the Host header must name this
-//! server, once (see [`super::path::host_allowed`]); request paths go through
-//! [`super::path::resolve`]; files read from disk are served only while their real path (symlinks
-//! followed) is inside the site's folder. HTML gets the reload script on the way out. No CORS header
-//! is ever sent. Each request sees one whole version of the site: a rebuild publishes a new map, it
-//! never changes the one being read.
+//! One thread per connection, at most [`MAX_CONNECTIONS`] at once (more get a 503). Every connection
+//! carries one request and is closed after its response, as the `Connection: close` header says: the
+//! server shuts its side down, so a client that reads to the end gets the end. The request head must
+//! arrive within [`HEAD_TIMEOUT`] and fit in [`MAX_HEAD`] bytes; a malformed one gets a 400. Only GET
+//! and HEAD are answered; the Host header must name this server (see [`super::path::host_allowed`]);
+//! request paths go through [`super::path::resolve`]; files read from disk are served only while
+//! their real path (symlinks followed) is inside the site's folder. HTML gets the reload script on
+//! the way out. No CORS header is ever sent. Each request sees one whole version of the site: a
+//! rebuild publishes a new map, it never changes the one being read.
 //!
-//! **How connections end.** tiny_http decides from the request alone. After the response to a
-//! request that says `Connection: close`, or is HTTP/1.0 without `keep-alive`, it closes the
-//! connection at once; it also closes it after a malformed request and when the client closes or a
-//! read fails. It drops a `Connection` header given to a [`Response`] (tiny-http issue #244), so a
-//! response cannot ask for the close. Any other connection is kept open for the client's next
-//! request, as HTTP/1.1 allows: browsers reuse it, and a client that wants the end of the stream
-//! after one response must send `Connection: close`. An idle kept connection holds one of
-//! tiny_http's connection threads, never a worker.
-//!
-//! **Limits that hold**: [`WORKERS`] threads answer requests; a live-reload stream gets a thread of
-//! its own, at most [`reload::MAX_LISTENERS`] of them; a write to a client that does not read blocks
-//! for at most [`WRITE_TIMEOUT`] (an option of the listening socket that the accepted sockets
-//! inherit); tiny_http stops accepting at its first accept error (out of file descriptors, say),
-//! and then a new [`Server`] takes over the listening socket.
-//!
-//! **Limits tiny_http 0.12 does not offer**: no read timeout (a connection that sends nothing, or a
-//! byte now and then, keeps its thread until the client goes; a read timeout inherited from the
-//! listening socket would also time out tiny_http's `accept`, which then stops for good); no closing
-//! of a kept-alive connection by the server; no cap on open connections (nothing runs between its
-//! accept and the connection's thread); no limit on the size of a request head; a request line
-//! naming HTTP/2.0 or later gets a 505 and then its connection thread waits forever on its own
-//! response writer, holding a thread and the socket. Its own 400 and 505 carry only its headers.
+//! **Why not tiny_http.** `serve` was first built on tiny_http 0.12, and kept it until the load and
+//! hostile-request tests showed what it cannot be made to do from outside: it has no read timeout,
+//! no limit on a request head and no cap on connections; its thread pool can queue a new
+//! connection behind connections that send nothing (the browser test saw a page wait a minute for
+//! one of its files, and `connections_that_send_nothing_do_not_hold_up_the_others` failed on it
+//! under load); it drops a `Connection` header given to a response, so it cannot close; it aborts
+//! the process when a request declares a body larger than memory (it drains bodies into one buffer
+//! of the declared size); and it never answers a request line naming HTTP/2.0. What `serve` needs
+//! of HTTP is small (GET and HEAD of whole files, one stream of events), so it is done here, in the
+//! one module, with every limit above tested (`tests/it/serve/http.rs`, `tests/it/serve/load.rs`).
 
-use std::io::{self, Write};
-use std::net::{IpAddr, TcpListener};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
-
-use tiny_http::{Header, Method, Request, Response, Server};
+use std::time::{Duration, Instant};
 
 use super::path::{self, Resolved};
 use super::rebuild::{Entry, Files};
 use super::reload::{self, Hub};
 
-/// Threads answering requests (live-reload streams get their own).
-pub const WORKERS: usize = 8;
+/// Connections open at once (live-reload streams included, which the hub caps at
+/// [`reload::MAX_LISTENERS`]); one more is answered 503 and closed.
+pub const MAX_CONNECTIONS: usize = 256;
+/// The most bytes a request head (request line and headers) may take.
+pub const MAX_HEAD: usize = 16 * 1024;
+/// How long a client may take to send its request head.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long writing a response may block on a client that does not read.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// After its response, how long a connection is drained of what the client still sends (a request
+/// body, a pipelined request), so that closing it does not reset the response away.
+const LINGER: Duration = Duration::from_millis(500);
+/// The most bytes read while draining.
+const LINGER_BYTES: usize = 1 << 20;
 
 /// What the HTTP threads share with the rebuild loop.
 pub struct Shared {
@@ -93,122 +91,269 @@ impl Shared {
     }
 }
 
-/// Answer requests on the listening socket with tiny_http until the process ends.
-pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<JoinHandle<()>> {
-    inherit_options(&listener)?;
-    let mut server = start(&listener)?;
-    std::thread::Builder::new()
-        .name("fieldbook-http".into())
-        .spawn(move || loop {
-            answer(&server, &shared);
-            // tiny_http's accept thread has stopped (it does at its first accept error): once a
-            // new server can be made on the same socket, it takes over.
-            loop {
-                std::thread::sleep(Duration::from_millis(100));
-                if let Ok(s) = start(&listener) {
-                    server = s;
-                    break;
-                }
-            }
-        })
+/// The HTTP method of a request, as far as this server cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// `GET`.
+    Get,
+    /// `HEAD`: the same headers as GET, no body.
+    Head,
+    /// Anything else, answered 405.
+    Other,
 }
 
-fn start(listener: &TcpListener) -> io::Result<Arc<Server>> {
-    let server = Server::from_listener(listener.try_clone()?, None).map_err(io::Error::other)?;
-    Ok(Arc::new(server))
+/// One request on its connection: the parsed head and the stream to answer on.
+struct Request {
+    method: Method,
+    target: String,
+    host: Option<String>,
+    stream: TcpStream,
 }
 
-/// Answer requests on [`WORKERS`] threads until `server` fails, then let the workers go.
-fn answer(server: &Arc<Server>, shared: &Arc<Shared>) {
-    let (done, failed) = mpsc::channel();
-    for _ in 0..WORKERS {
-        let (server, shared, done) = (server.clone(), shared.clone(), done.clone());
-        let _ = std::thread::Builder::new()
-            .name("fieldbook-http-worker".into())
-            .spawn(move || {
-                while let Ok(req) = server.recv() {
-                    handle(req, &shared);
-                }
-                let _ = done.send(());
-            });
+/// Why a request head was refused.
+#[derive(Debug, PartialEq, Eq)]
+enum HeadError {
+    /// Not HTTP: 400.
+    Malformed(&'static str),
+    /// Longer than [`MAX_HEAD`]: 431.
+    TooLarge,
+    /// The client went away or was too slow: nothing to answer.
+    Gone,
+}
+
+/// Parse a request head (everything before the blank line). Strict: one space between the three
+/// parts of the request line, HTTP/1.0 or 1.1, `name: value` headers with no folded lines, at most
+/// one Host.
+fn parse_head(head: &[u8]) -> Result<(Method, String, Option<String>), HeadError> {
+    let head = std::str::from_utf8(head).map_err(|_| HeadError::Malformed("not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let line = lines.next().unwrap_or_default();
+    let mut parts = line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(HeadError::Malformed("bad request line"));
+    };
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(HeadError::Malformed("bad method"));
     }
-    drop(done);
-    let _ = failed.recv();
-    for _ in 1..WORKERS {
-        server.unblock();
+    if target.is_empty() || target.bytes().any(|b| b.is_ascii_control()) {
+        return Err(HeadError::Malformed("bad request target"));
     }
-}
-
-/// Set, on the listening socket, options every accepted socket inherits (Linux copies them on
-/// accept; tiny_http sets none of its own): [`WRITE_TIMEOUT`] for writes, no Nagle delay. Not a read
-/// timeout: `accept` would time out with it, and tiny_http's accept thread ends at its first error.
-#[cfg(unix)]
-fn inherit_options(listener: &TcpListener) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    fn set<T>(fd: libc::c_int, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
-        // SAFETY: `value` points at a live `T` of the size passed, for the whole call.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd,
-                level,
-                name,
-                (value as *const T).cast(),
-                std::mem::size_of::<T>() as libc::socklen_t,
-            )
+    if version != "HTTP/1.1" && version != "HTTP/1.0" {
+        return Err(HeadError::Malformed("unsupported HTTP version"));
+    }
+    let mut host = None;
+    for line in lines {
+        if line.starts_with([' ', '\t']) {
+            return Err(HeadError::Malformed("folded header line"));
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(HeadError::Malformed("header line without a colon"));
         };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
+        if name.is_empty() || name.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(HeadError::Malformed("bad header name"));
+        }
+        if name.eq_ignore_ascii_case("host") {
+            if host.is_some() {
+                return Err(HeadError::Malformed("more than one Host header"));
+            }
+            host = Some(value.trim().to_string());
         }
     }
-    let timeout = libc::timeval {
-        tv_sec: WRITE_TIMEOUT.as_secs() as libc::time_t,
-        tv_usec: 0,
+    let method = match method {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        _ => Method::Other,
     };
-    let fd = listener.as_raw_fd();
-    set(fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, &timeout)?;
-    set(
-        fd,
-        libc::IPPROTO_TCP,
-        libc::TCP_NODELAY,
-        &(1 as libc::c_int),
-    )
+    Ok((method, target.to_string(), host))
 }
 
-/// Elsewhere nothing is set: writes to a client that does not read may block for longer.
-#[cfg(not(unix))]
-fn inherit_options(_: &TcpListener) -> io::Result<()> {
-    Ok(())
+/// Read a request head, up to the blank line, within [`HEAD_TIMEOUT`] and [`MAX_HEAD`].
+fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+    let deadline = Instant::now() + HEAD_TIMEOUT;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(HeadError::Gone);
+        }
+        let n = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return Err(HeadError::Gone),
+            Ok(n) => n,
+        };
+        let searched_from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf[searched_from..]
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+        {
+            buf.truncate(searched_from + end);
+            return Ok(buf);
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+/// Counts open connections; the count goes down when the guard is dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Accept connections on `listener` and answer each on a thread of its own, until the process ends.
+pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let open = Arc::new(AtomicUsize::new(0));
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else {
+                // A connection that failed before it was accepted (reset, out of descriptors):
+                // give the system a moment and go on.
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            let slot = Slot(open.clone());
+            if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                // Answered here, without reading the request and without a thread, so a flood
+                // of connections cannot grow the number of threads.
+                busy(stream);
+                continue;
+            }
+            let shared = shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name("fieldbook-http".into())
+                .spawn(move || {
+                    connection(stream, &shared);
+                    drop(slot);
+                });
+            if spawned.is_err() {
+                // No thread to answer it: the connection is dropped, and its slot with it.
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    })
+}
+
+/// The answer to a connection beyond [`MAX_CONNECTIONS`]: a 503 that fits in the socket's buffer,
+/// written with a short timeout, then the connection is closed.
+fn busy(mut stream: TcpStream) {
+    let body = "too many connections; try again\n";
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let _ = stream.write_all(
+        format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nRetry-After: 1\r\n{COMMON}\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// One connection: read the head, answer, close.
+fn connection(mut stream: TcpStream, shared: &Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let head = read_head(&mut stream);
+    let method = match &head {
+        Ok(h) if h.starts_with(b"HEAD ") => Method::Head,
+        _ => Method::Get,
+    };
+    let bare = |stream: TcpStream, status: u16, body: &str| {
+        let req = Request {
+            method,
+            target: String::new(),
+            host: None,
+            stream,
+        };
+        text(req, status, body);
+    };
+    match head.and_then(|h| parse_head(&h)) {
+        Ok((method, target, host)) => handle(
+            Request {
+                method,
+                target,
+                host,
+                stream,
+            },
+            shared,
+        ),
+        Err(HeadError::Malformed(why)) => bare(stream, 400, &format!("bad request: {why}\n")),
+        Err(HeadError::TooLarge) => bare(
+            stream,
+            431,
+            &format!("the request head is larger than {MAX_HEAD} bytes\n"),
+        ),
+        Err(HeadError::Gone) => {}
+    }
+}
+
+/// End a connection after its response: shut the sending side (the client sees the end of the
+/// response at once), then read and drop what the client may still send, for a short while, so that
+/// the close does not reset the connection before the client has read the response.
+fn finish(mut stream: TcpStream) {
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + LINGER;
+    let mut drained = 0;
+    let mut buf = [0u8; 4096];
+    while drained < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
 }
 
 /// Headers every response carries: no caching (a preview changes under the reader), no sniffing, no
-/// reading by other origins.
-const COMMON: [(&str, &str); 3] = [
-    ("Cache-Control", "no-store"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Cross-Origin-Resource-Policy", "same-origin"),
-];
+/// reading by other origins, and the end of the connection: every connection carries one request
+/// (on loopback a new connection costs next to nothing), so no idle connection holds a thread.
+const COMMON: &str = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nCross-Origin-Resource-Policy: same-origin\r\nConnection: close\r\n";
 
-/// Answer with a whole body (none for HEAD: tiny_http leaves it out) and its Content-Length.
-/// `extra` holds further headers.
-fn send_with(req: Request, status: u16, content_type: &str, extra: &[(&str, &str)], body: Vec<u8>) {
-    // Never chunked: every response says how long it is.
-    let mut response = Response::from_data(body)
-        .with_status_code(status)
-        .with_chunked_threshold(usize::MAX);
-    let headers = [("Content-Type", content_type)].into_iter();
-    for (name, value) in headers.chain(COMMON).chain(extra.iter().copied()) {
-        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(h);
-        }
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        403 => "Forbidden",
+        404 => "Not Found",
+        400 => "Bad Request",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        _ => "",
     }
+}
+
+/// Write a whole response (head and body in one write) and close. `extra` holds further header lines.
+fn send_with(req: Request, status: u16, content_type: &str, extra: &str, body: &[u8]) {
+    let head_only = req.method == Method::Head;
+    let mut out = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{COMMON}{extra}\r\n",
+        reason(status),
+        body.len()
+    )
+    .into_bytes();
+    if !head_only {
+        out.extend_from_slice(body);
+    }
+    let mut stream = req.stream;
     // The client going away is not our problem.
-    let _ = req.respond(response);
+    if stream.write_all(&out).is_ok() {
+        finish(stream);
+    }
 }
 
 fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
-    send_with(req, status, content_type, &[], body);
+    send_with(req, status, content_type, "", &body);
 }
 
 fn text(req: Request, status: u16, body: &str) {
@@ -222,23 +367,17 @@ fn text(req: Request, status: u16, body: &str) {
 
 /// Answer one request.
 fn handle(req: Request, shared: &Arc<Shared>) {
-    if !matches!(req.method(), Method::Get | Method::Head) {
+    if !matches!(req.method, Method::Get | Method::Head) {
         send_with(
             req,
             405,
             "text/plain; charset=utf-8",
-            &[("Allow", "GET, HEAD")],
-            b"only GET and HEAD\n".to_vec(),
+            "Allow: GET, HEAD\r\n",
+            b"only GET and HEAD\n",
         );
         return;
     }
-    let mut hosts = req.headers().iter().filter(|h| h.field.equiv("Host"));
-    let host = hosts.next().map(|h| h.value.as_str().to_string());
-    if hosts.next().is_some() {
-        text(req, 400, "bad request: more than one Host header\n");
-        return;
-    }
-    if !path::host_allowed(host.as_deref(), shared.bind, shared.port) {
+    if !path::host_allowed(req.host.as_deref(), shared.bind, shared.port) {
         text(
             req,
             403,
@@ -247,7 +386,7 @@ fn handle(req: Request, shared: &Arc<Shared>) {
         return;
     }
     let files = shared.snapshot();
-    match path::resolve(req.url(), |p| files.contains_key(p)) {
+    match path::resolve(&req.target, |p| files.contains_key(p)) {
         Resolved::File(p) => match files.get(&p).and_then(|e| read(e, &shared.root)) {
             Some(bytes) => {
                 let ct = path::content_type(&p);
@@ -265,8 +404,8 @@ fn handle(req: Request, shared: &Arc<Shared>) {
             301,
             "text/plain; charset=utf-8",
             // The location is built from percent-encoded segments: no CR or LF can be in it.
-            &[("Location", &location)],
-            Vec::new(),
+            &format!("Location: {location}\r\n"),
+            b"",
         ),
         Resolved::Script => send(
             req,
@@ -310,13 +449,10 @@ fn not_found(req: Request, files: &Files, root: &Path) {
     );
 }
 
-/// The live-reload stream, on a thread of its own: it writes events as they come and a comment every
-/// 15 s (so a closed page is noticed), until the page goes away. A [`Response`] cannot stream (its
-/// chunked body is sent 8 KiB at a time), so the stream is written on tiny_http's writer for this
-/// request: a head that says `Connection: close`, then events until the page goes away. tiny_http
-/// closes its reading side when the page closes the connection; dropping the writer closes the rest.
+/// The live-reload stream: the connection's thread writes events as they come and a comment every
+/// 15 s (so a closed page is noticed), until the page goes away.
 fn events(req: Request, shared: &Arc<Shared>) {
-    if req.method() == &Method::Head {
+    if req.method == Method::Head {
         send(req, 200, "text/event-stream", Vec::new());
         return;
     }
@@ -324,25 +460,64 @@ fn events(req: Request, shared: &Arc<Shared>) {
         text(req, 503, "too many pages are listening for reloads\n");
         return;
     };
-    // If no thread can be had, the request is dropped, and tiny_http answers it with a 500.
-    let _ = std::thread::Builder::new()
-        .name("fieldbook-reload".into())
-        .spawn(move || {
-            let mut w = req.into_writer();
-            let common: String = COMMON.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n{common}Connection: close\r\n\r\nretry: 1000\n\n"
+    let mut w = req.stream;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n{COMMON}\r\nretry: 1000\n\n"
+    );
+    if w.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    loop {
+        let chunk = match rx.recv_timeout(Duration::from_secs(15)) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => Arc::from(": keep-alive\n\n"),
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        if w.write_all(chunk.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_heads_parse_strictly() {
+        let ok = parse_head(b"GET /a/?q=1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAccept: */*").unwrap();
+        assert_eq!(
+            ok,
+            (
+                Method::Get,
+                "/a/".to_string() + "?q=1",
+                Some("127.0.0.1:1".into())
+            )
+        );
+        assert_eq!(parse_head(b"HEAD / HTTP/1.0").unwrap().0, Method::Head);
+        assert_eq!(
+            parse_head(b"DELETE / HTTP/1.1\r\nHost: x").unwrap().0,
+            Method::Other
+        );
+        for bad in [
+            &b"GET /  HTTP/1.1"[..],
+            b"GET / HTTP/2.0",
+            b"GET /",
+            b"GET / HTTP/1.1 extra",
+            b" / HTTP/1.1",
+            b"G3T / HTTP/1.1",
+            b"GET /a\x01b HTTP/1.1",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b",
+            b"GET / HTTP/1.1\r\nno colon here",
+            b"GET / HTTP/1.1\r\nHost : a",
+            b"GET / HTTP/1.1\r\nX: a\r\n folded",
+            b"GET /\xff HTTP/1.1",
+        ] {
+            assert!(
+                matches!(parse_head(bad), Err(HeadError::Malformed(_))),
+                "{:?}",
+                String::from_utf8_lossy(bad)
             );
-            let mut chunk: Arc<str> = Arc::from(head);
-            loop {
-                if w.write_all(chunk.as_bytes()).and_then(|_| w.flush()).is_err() {
-                    return;
-                }
-                chunk = match rx.recv_timeout(Duration::from_secs(15)) {
-                    Ok(event) => event,
-                    Err(RecvTimeoutError::Timeout) => Arc::from(": keep-alive\n\n"),
-                    Err(RecvTimeoutError::Disconnected) => return,
-                };
-            }
-        });
+        }
+    }
 }

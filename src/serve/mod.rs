@@ -11,7 +11,7 @@
 //! - [`plan`]: how much to rebuild (pure).
 //! - [`rebuild`]: the incremental builder and the in-memory site.
 //! - [`reload`]: the event hub, its messages, the injected script and the error overlay.
-//! - [`http`]: tiny_http, its workers, and when its connections end.
+//! - [`http`]: the HTTP server (std::net, a thread per connection, one request per connection).
 //!
 //! A broken edit never stops the server: the last good site stays served, the terminal and an overlay
 //! in the browser show the problems, and the next good rebuild clears them.
@@ -26,7 +26,7 @@ pub mod watch;
 use std::net::{IpAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::diagnostics::Diagnostic;
 
@@ -39,6 +39,8 @@ use self::reload::{Message, Problem};
 pub const DEFAULT_PORT: u16 = 1111;
 /// How many further ports it tries when the default one is taken.
 const PORT_TRIES: u16 = 10;
+/// How long the sources must be quiet before the search index catches up with page-only edits.
+const SEARCH_QUIET: Duration = Duration::from_millis(500);
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -96,8 +98,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     let mut broken = false;
     let first = builder.apply(&ChangeSet::everything());
     shared.publish(builder.files());
-    let _server = http::spawn(listener, shared.clone())
-        .map_err(|e| io_error(&format!("cannot start the HTTP server: {e}")))?;
+    let _server = http::spawn(listener, shared.clone());
 
     let host = match opts.bind {
         IpAddr::V4(a) if a.is_unspecified() => "127.0.0.1".to_string(),
@@ -142,7 +143,25 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     }
 
     let mut last_warnings = String::new();
-    while let Some(mut batch) = watcher.next_batch() {
+    loop {
+        // A page-only edit leaves the search index behind; it is brought up to date once the
+        // sources have been quiet for SEARCH_QUIET, so that indexing the whole site never stands
+        // between an author's next save and its reload.
+        let next = if builder.search_stale() {
+            watcher.next_batch_within(SEARCH_QUIET)
+        } else {
+            watcher.next_batch().map(Some)
+        };
+        let mut batch = match next {
+            None => break,
+            Some(None) => {
+                if builder.refresh_search() {
+                    shared.publish(builder.files());
+                }
+                continue;
+            }
+            Some(Some(batch)) => batch,
+        };
         if watch::Watcher::page_vanished(&batch) {
             watcher.extend(&mut batch, watch::VANISH_GRACE);
         }
@@ -185,9 +204,6 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
                 if shown != last_warnings {
                     out.problems(&report.warnings);
                     last_warnings = shown;
-                }
-                if builder.refresh_search() {
-                    shared.publish(builder.files());
                 }
             }
             Outcome::Css(paths) => {

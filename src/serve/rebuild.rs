@@ -140,6 +140,11 @@ impl Builder {
         }
     }
 
+    /// Whether page-only updates have left the search index behind (see [`Builder::refresh_search`]).
+    pub fn search_stale(&self) -> bool {
+        self.search_stale
+    }
+
     /// Bring the search index up to date after page-only updates. Indexing reads every page, so the
     /// page-only path leaves it to this call, made once the reload has been sent: the author sees
     /// the edit at once, and search catches up a moment later. Returns whether anything changed.

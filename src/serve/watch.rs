@@ -179,8 +179,21 @@ impl Watcher {
     /// Wait for the next batch: block until an event comes, then gather events until `QUIET` passes
     /// without one (or `MAX_BATCH` in all). `None` when the watcher has stopped.
     pub fn next_batch(&mut self) -> Option<Batch> {
-        let mut batch = Batch::default();
         let first = self.rx.recv().ok()?;
+        self.gather(first)
+    }
+
+    /// [`Self::next_batch`], giving up when `wait` passes without an event: `Some(None)` then.
+    pub fn next_batch_within(&mut self, wait: Duration) -> Option<Option<Batch>> {
+        match self.rx.recv_timeout(wait) {
+            Ok(first) => self.gather(first).map(Some),
+            Err(RecvTimeoutError::Timeout) => Some(None),
+            Err(RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    fn gather(&mut self, first: notify::Result<notify::Event>) -> Option<Batch> {
+        let mut batch = Batch::default();
         let start = Instant::now();
         batch.first = Some(start);
         self.take(first, &mut batch);

@@ -87,16 +87,23 @@ fn doc_ids(list: &Value) -> Vec<u64> {
 fn doc_id_of(s: &TestSite, manifest: &Value, url: &str) -> u64 {
     let n = manifest["docs"].as_u64().expect("docs");
     (0..n)
-        .find(|i| read_json(s, &format!("search/d/{i}.json.gz"))["u"] == url)
+        .find(|&i| read_doc(s, manifest, i)["u"] == url)
         .unwrap_or_else(|| panic!("no document for {url}"))
 }
 
+/// Document `id`: entry `id % per` of file `id / per`.
+fn read_doc(s: &TestSite, manifest: &Value, id: u64) -> Value {
+    let per = manifest["per"].as_u64().expect("per");
+    read_json(s, &format!("search/d/{}.json.gz", id / per))[(id % per) as usize].clone()
+}
+
 #[test]
-fn the_build_writes_a_manifest_shards_and_one_file_per_page() {
+fn the_build_writes_a_manifest_shards_and_document_files() {
     let s = search_site();
     s.build();
     let m = read_json(&s, "search/manifest.json");
-    assert_eq!(m["version"], 1);
+    assert_eq!(m["version"], 2);
+    assert_eq!(m["per"], 6);
     // One document per page (generated views such as tag pages are not searched).
     assert_eq!(m["docs"], 6);
     assert_eq!(m["shards"][0], "");
@@ -117,9 +124,18 @@ fn the_build_writes_a_manifest_shards_and_one_file_per_page() {
         kinds,
         [("tool", 0, 3), ("position", 3, 4), ("playbook", 4, 5)]
     );
-    for i in 0..6 {
-        assert!(s.output_exists(&format!("search/d/{i}.json.gz")));
-    }
+    // Six documents, six to a file: one file (src/search/index.rs tests the cutting).
+    assert_eq!(
+        read_json(&s, "search/d/0.json.gz").as_array().map(Vec::len),
+        Some(6)
+    );
+    assert!(!s.output_exists("search/d/1.json.gz"));
+    let urls: Vec<Value> = (0..6).map(|i| read_doc(&s, &m, i)["u"].clone()).collect();
+    assert!(
+        urls.iter()
+            .all(|u| u.as_str().is_some_and(|u| !u.is_empty())),
+        "{urls:?}"
+    );
     assert!(s.output_exists("search/index.html"));
 }
 
@@ -129,7 +145,7 @@ fn documents_carry_title_kind_fields_and_sections_with_anchors() {
     s.build();
     let m = read_json(&s, "search/manifest.json");
     let id = doc_id_of(&s, &m, "tools/juliang-qianchuan/");
-    let d = read_json(&s, &format!("search/d/{id}.json.gz"));
+    let d = read_doc(&s, &m, id);
     assert_eq!(d["t"], "Juliang Qianchuan");
     // The badge is the kind's singular name (its name, when the config gives none).
     assert_eq!(
@@ -143,12 +159,12 @@ fn documents_carry_title_kind_fields_and_sections_with_anchors() {
     assert_eq!(d["s"][1][2], "Mobile, PC quick and PC professional.");
     // A wikilink's text is its target's title, as on the page.
     let paid = doc_id_of(&s, &m, "playbooks/paid-traffic/");
-    let paid = read_json(&s, &format!("search/d/{paid}.json.gz"));
+    let paid = read_doc(&s, &m, paid);
     let intro = paid["s"][0][2].as_str().unwrap_or("");
     assert!(intro.ends_with("Compare with Doudian."), "{intro}");
     // A hostile title is stored as the text it is.
     let e = doc_id_of(&s, &m, "tools/escape/");
-    let escaped = read_json(&s, &format!("search/d/{e}.json.gz"));
+    let escaped = read_doc(&s, &m, e);
     assert_eq!(escaped["t"], "<img src=x onerror=alert(1)>");
 }
 

@@ -137,9 +137,7 @@ struct Response {
     body: Vec<u8>,
 }
 
-/// Send one request and read the whole response. The request says `Connection: close`: tiny_http
-/// closes a connection right after its response only when the request asks (it keeps any other
-/// open for the next request, and a response cannot ask). Any I/O error,
+/// Send one request and read the whole response (the server closes every connection). Any I/O error,
 /// a timeout, a malformed head or a body shorter or longer than its Content-Length is an `Err`.
 fn fetch(addr: SocketAddr, method: &str, target: &str, host: &str) -> Result<Response, String> {
     let mut s =
@@ -148,9 +146,7 @@ fn fetch(addr: SocketAddr, method: &str, target: &str, host: &str) -> Result<Res
         .and_then(|_| s.set_write_timeout(Some(REQUEST_TIMEOUT)))
         .map_err(|e| format!("set timeout: {e}"))?;
     s.write_all(
-        format!(
-            "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: load\r\nConnection: close\r\n\r\n"
-        )
+        format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: load\r\n\r\n")
             .as_bytes(),
     )
     .map_err(|e| format!("send: {e}"))?;

@@ -179,7 +179,12 @@
     return manifestPromise;
   }
   function shard(m, i) { return fetchJson("search/t/" + i + ".json.gz", m.id); }
-  function doc(m, id) { return fetchJson("search/d/" + id + ".json.gz", m.id); }
+  // Documents come m.per to a file: file n holds ids n*per to n*per+per-1.
+  function doc(m, id) {
+    return fetchJson("search/d/" + Math.floor(id / m.per) + ".json.gz", m.id).then(function (group) {
+      return group[id % m.per];
+    });
+  }
   function own(obj, key) { return Object.prototype.hasOwnProperty.call(obj, key); }
 
   // Decode a posting list [id, w, id-delta, w, ...] into [[id, w], ...].
