@@ -321,4 +321,7 @@ fn print_timings() {
             took.as_secs_f64() * 1000.0
         );
     }
+    for (what, n) in fieldbook::timings::counts() {
+        let _ = writeln!(err, "{what}: {n}");
+    }
 }

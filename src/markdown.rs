@@ -112,7 +112,10 @@ fn parse_hole(s: &str) -> Option<(char, Option<usize>, usize)> {
 /// The syntax set, loaded once per process and only when a page has fenced code.
 pub fn syntax_set() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
-    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+    SET.get_or_init(|| {
+        crate::timings::count("syntax set loaded");
+        SyntaxSet::load_defaults_newlines()
+    })
 }
 
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };

@@ -1,7 +1,9 @@
 //! `--timings`: how long each stage of a build took, and the process's peak memory after it.
 //!
 //! A process-wide recorder, off by default: [`mark`] costs one atomic load when it is off. The build
-//! marks the end of each stage; `fieldbook build --timings` prints the table at the end.
+//! marks the end of each stage; `fieldbook build --timings` prints the table at the end, and how many
+//! times the expensive one-off work ran ([`count`]: parsing the templates, loading the syntax set),
+//! which a test holds at once per build.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -9,6 +11,22 @@ use std::time::{Duration, Instant};
 
 static ON: AtomicBool = AtomicBool::new(false);
 static MARKS: Mutex<Vec<Mark>> = Mutex::new(Vec::new());
+static COUNTS: Mutex<Vec<(&'static str, usize)>> = Mutex::new(Vec::new());
+
+/// Count one more of `what` (always on: it is for work done once or twice a build).
+pub fn count(what: &'static str) {
+    if let Ok(mut counts) = COUNTS.lock() {
+        match counts.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((what, 1)),
+        }
+    }
+}
+
+/// Everything [`count`]ed so far, in first-counted order.
+pub fn counts() -> Vec<(&'static str, usize)> {
+    COUNTS.lock().map(|c| c.clone()).unwrap_or_default()
+}
 
 /// The end of one stage.
 #[derive(Debug, Clone)]

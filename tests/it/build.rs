@@ -502,3 +502,32 @@ fn a_build_killed_at_any_moment_leaves_the_previous_site_exactly_as_it_was() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn templates_are_parsed_and_the_syntax_set_loaded_once_per_build() {
+    let s = TestSite::new("title: T\n");
+    for (i, lang) in ["rust", "python", "rust", "yaml"].iter().enumerate() {
+        s.write(
+            &format!("content/p{i}.md"),
+            &format!("# Page {i}\n\n```{lang}\nx = 1\n```\n"),
+        );
+    }
+    s.write("content/tags-page.md", "---\ntags: [a, b]\n---\nText.\n");
+    let run = s.run(&["build", "--timings"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("templates parsed: 1\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("syntax set loaded: 1\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("render and write pages"),
+        "{}",
+        run.stderr
+    );
+}

@@ -103,7 +103,7 @@ fn the_build_writes_a_manifest_shards_and_document_files() {
     s.build();
     let m = read_json(&s, "search/manifest.json");
     assert_eq!(m["version"], 2);
-    assert_eq!(m["per"], 6);
+    assert_eq!(m["per"], 8);
     // One document per page (generated views such as tag pages are not searched).
     assert_eq!(m["docs"], 6);
     assert_eq!(m["shards"][0], "");
@@ -124,7 +124,7 @@ fn the_build_writes_a_manifest_shards_and_document_files() {
         kinds,
         [("tool", 0, 3), ("position", 3, 4), ("playbook", 4, 5)]
     );
-    // Six documents, six to a file: one file (src/search/index.rs tests the cutting).
+    // Six documents, eight to a file: one file (src/search/index.rs tests the cutting).
     assert_eq!(
         read_json(&s, "search/d/0.json.gz").as_array().map(Vec::len),
         Some(6)
