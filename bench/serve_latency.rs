@@ -11,11 +11,10 @@
 //! Two kinds of edit, each repeated: a new last paragraph in one page (the page alone changes), and a
 //! new title for it (the pages that show it change too). Prints min, median, p90 and max.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+#[path = "serve_client.rs"]
+mod serve_client;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -38,52 +37,13 @@ fn main() {
         .to_string();
 
     let start = Instant::now();
-    let mut child = Command::new(bin)
-        .arg("--root")
-        .arg(site)
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start fieldbook serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let port: u16 = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(600))
-            .expect("serve did not start");
-        println!("serve: {line}");
-        if let Some(rest) = line.split("at http://127.0.0.1:").nth(1) {
-            break rest
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .expect("port");
-        }
-    };
+    let serve_client::Serving {
+        mut child,
+        port,
+        lines: rx,
+    } = serve_client::start(bin, site);
     println!("ready after {} ms", start.elapsed().as_millis());
-
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        s,
-        "GET /__fieldbook/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .expect("send");
-    let (etx, erx) = mpsc::channel();
-    let reader = s.try_clone().expect("clone");
-    std::thread::spawn(move || {
-        for line in BufReader::new(reader).lines().map_while(Result::ok) {
-            if let Some(name) = line.strip_prefix("event: ") {
-                let _ = etx.send((Instant::now(), name.to_string()));
-            }
-        }
-    });
+    let erx = serve_client::events(port);
     std::thread::sleep(Duration::from_millis(300));
 
     let measure = |label: &str, make: &dyn Fn(usize) -> String| {

@@ -14,11 +14,10 @@
 //! RSS (`VmRSS` in `/proc/PID/status`, Linux) is printed after the first build and every 100 rebuilds,
 //! with the peak (`VmHWM`). The site's files are restored at the end.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+#[path = "serve_client.rs"]
+mod serve_client;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// `VmRSS` and `VmHWM` of a process, in KiB.
@@ -53,52 +52,13 @@ fn main() {
         .to_string();
     let pages = walk_md(&site.join("content"));
 
-    let mut child = Command::new(bin)
-        .arg("--root")
-        .arg(site)
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start fieldbook serve");
+    let serve_client::Serving {
+        mut child,
+        port,
+        lines: rx,
+    } = serve_client::start(bin, site);
     let pid = child.id();
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let port: u16 = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(600))
-            .expect("serve did not start");
-        println!("serve: {line}");
-        if let Some(rest) = line.split("at http://127.0.0.1:").nth(1) {
-            break rest
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .expect("port");
-        }
-    };
-
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        s,
-        "GET /__fieldbook/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .expect("send");
-    let (etx, erx) = mpsc::channel();
-    let reader = s.try_clone().expect("clone");
-    std::thread::spawn(move || {
-        for line in BufReader::new(reader).lines().map_while(Result::ok) {
-            if let Some(name) = line.strip_prefix("event: ") {
-                let _ = etx.send(name.to_string());
-            }
-        }
-    });
+    let erx = serve_client::events(port);
     std::thread::sleep(Duration::from_millis(500));
 
     println!("site: {pages} pages; {rebuilds} rebuilds");
@@ -138,7 +98,7 @@ fn main() {
             }
         }
         loop {
-            let name = erx
+            let (_, name) = erx
                 .recv_timeout(Duration::from_secs(120))
                 .expect("no reload event");
             assert!(name != "problems", "the edit broke the site");

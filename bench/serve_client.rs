@@ -1,0 +1,70 @@
+//! What the serve benchmarks share (`serve_latency`, `serve_soak`): start `fieldbook serve` on a site
+//! and follow its live-reload events.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+/// A running `fieldbook serve`.
+pub struct Serving {
+    pub child: Child,
+    pub port: u16,
+    /// What the server prints, line by line.
+    pub lines: Receiver<String>,
+}
+
+/// Start `bin serve --port 0` on `site` and wait (up to 10 minutes, for large sites) until it serves.
+pub fn start(bin: &str, site: &Path) -> Serving {
+    let mut child = Command::new(bin)
+        .arg("--root")
+        .arg(site)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start fieldbook serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let port = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(600))
+            .expect("serve did not start");
+        println!("serve: {line}");
+        if let Some(rest) = line.split("at http://127.0.0.1:").nth(1) {
+            break rest
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .expect("port");
+        }
+    };
+    Serving { child, port, lines }
+}
+
+/// Open the live-reload stream: each event's name, with when it arrived.
+pub fn events(port: u16) -> Receiver<(Instant, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "GET /__fieldbook/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .expect("send");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(s).lines().map_while(Result::ok) {
+            if let Some(name) = line.strip_prefix("event: ") {
+                let _ = tx.send((Instant::now(), name.to_string()));
+            }
+        }
+    });
+    rx
+}
