@@ -873,6 +873,14 @@ mod tests {
         }
     }
 
+    /// [`opts`] with raw HTML escaped.
+    fn escaped() -> MarkdownOptions<'static> {
+        MarkdownOptions {
+            raw_html: false,
+            ..opts()
+        }
+    }
+
     fn opts() -> MarkdownOptions<'static> {
         MarkdownOptions {
             raw_html: true,
@@ -957,10 +965,7 @@ mod tests {
             r.html
         );
         assert!(r.html.contains("&lt;x&gt;"));
-        let o = MarkdownOptions {
-            raw_html: false,
-            ..opts()
-        };
+        let o = escaped();
         let r = render("<script>alert(1)</script>\n", &o);
         assert!(!r.html.contains("<script>"), "{}", r.html);
         assert_eq!(r.html, "<p>&lt;script&gt;alert(1)&lt;/script&gt;\n</p>\n");
@@ -1011,10 +1016,7 @@ mod tests {
         // The hole markers written by an author, or as `&#xFDD0;` references, once made `fill_holes`
         // drop everything up to the next close marker: here the end of the `title` attribute, so
         // that the text after it became an `onmouseover` attribute, with raw HTML off.
-        let o = MarkdownOptions {
-            raw_html: false,
-            ..opts()
-        };
+        let o = escaped();
         for body in [
             "[x](u \"\u{FDD0}\") and \u{FDD1}\" onmouseover=\"alert(1)\n",
             "[x](u \"&#xFDD0;\") and &#xFDD1;\" onmouseover=\"alert(1)\n",
@@ -1052,10 +1054,7 @@ mod tests {
             "{}",
             r.html
         );
-        let o = MarkdownOptions {
-            raw_html: false,
-            ..opts()
-        };
+        let o = escaped();
         let r = render(body, &o);
         assert!(
             r.html.contains("<h2 id=\"top\" class=\"big\">"),
@@ -1077,10 +1076,7 @@ mod tests {
             "{}",
             r.html
         );
-        let o = MarkdownOptions {
-            raw_html: false,
-            ..opts()
-        };
+        let o = escaped();
         let r = render(body, &o);
         let lower = r.html.to_ascii_lowercase();
         assert!(!lower.contains("=\"javascript:"), "{}", r.html);

@@ -27,6 +27,7 @@ pub mod query;
 pub mod shards;
 pub mod tokenize;
 
+use std::borrow::Cow;
 use std::io::Write as _;
 
 use rayon::iter::IndexedParallelIterator;
@@ -86,16 +87,10 @@ pub fn documents(
     titles: &[String],
     fills: &[Vec<Option<Fill>>],
 ) -> Vec<SearchDoc> {
-    pages
+    let per_page = rendered
         .par_iter()
-        .zip(rendered)
-        .zip(titles)
-        .enumerate()
-        .map(|(i, ((p, r), title))| {
-            let fills = fills.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            document(config, p, r, &r.sections, title, fills)
-        })
-        .collect()
+        .map(|r| (r, Cow::Borrowed(r.sections.as_slice())));
+    documents_of(config, pages, per_page, titles, fills)
 }
 
 /// [`documents`], moving each page's section text out of `rendered` as it goes, so that a build holds
@@ -107,14 +102,28 @@ pub fn take_documents(
     titles: &[String],
     fills: &[Vec<Option<Fill>>],
 ) -> Vec<SearchDoc> {
+    let per_page = rendered.par_iter_mut().map(|r| {
+        let sections = std::mem::take(&mut r.sections);
+        (&*r, Cow::Owned(sections))
+    });
+    documents_of(config, pages, per_page, titles, fills)
+}
+
+/// The documents of `pages`, given each page's rendering and section text.
+fn documents_of<'a>(
+    config: &SiteConfig,
+    pages: &[Page],
+    per_page: impl IndexedParallelIterator<Item = (&'a Rendered, Cow<'a, [(String, String)]>)>,
+    titles: &[String],
+    fills: &[Vec<Option<Fill>>],
+) -> Vec<SearchDoc> {
     pages
         .par_iter()
-        .zip(rendered)
+        .zip(per_page)
         .zip(titles)
         .enumerate()
-        .map(|(i, ((p, r), title))| {
+        .map(|(i, ((p, (r, sections)), title))| {
             let fills = fills.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            let sections = std::mem::take(&mut r.sections);
             document(config, p, r, &sections, title, fills)
         })
         .collect()
