@@ -84,6 +84,12 @@ impl Sink for output::Staging {
 /// Read and parse `site.yaml`, applying command-line overrides.
 pub fn load_config(root: &Path, base_url: Option<&str>) -> Result<SiteConfig, Vec<Diagnostic>> {
     let path = root.join("site.yaml");
+    if path.is_symlink() {
+        if let Err(why) = crate::sitefs::resolve_inside(&crate::sitefs::canonical_root(root), &path)
+        {
+            return Err(vec![crate::sitefs::outside_error(&path, "site.yaml", &why)]);
+        }
+    }
     let text = std::fs::read_to_string(&path).map_err(|e| {
         vec![Diagnostic::error("no-config", format!("cannot read site.yaml in {}: {e}", root.display()))
             .in_file("site.yaml")
@@ -126,6 +132,37 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
     let rendered: Vec<Rendered> = pages.par_iter().map(|p| render_page(&config, p)).collect();
     timings::mark("markdown");
     assemble(root, config, pages, rendered, found.assets, diags)
+}
+
+/// Files a browser runs script from when they are opened on the site's own origin: HTML in any
+/// dress, SVG, XML (with a stylesheet it becomes HTML). `markdown.raw_html: escape` promises pages
+/// that carry no script, so it does not publish these from content/ either.
+const SCRIPTABLE: &[&str] = &[
+    "html", "htm", "xhtml", "xht", "shtml", "mht", "mhtml", "svg", "svgz", "xml", "xsl", "xslt",
+];
+
+/// Take the scriptable files out of `assets`, with an error for each (see [`SCRIPTABLE`]).
+pub fn refuse_scriptable(assets: &mut Vec<PathBuf>) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    assets.retain(|a| {
+        let ext = a
+            .extension()
+            .map(|x| x.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if !SCRIPTABLE.contains(&ext.as_str()) {
+            return true;
+        }
+        diags.push(
+            Diagnostic::error(
+                "scriptable-file",
+                format!("a .{ext} file can run script on the site's own origin, and `markdown.raw_html: escape` in site.yaml publishes no such file from content/"),
+            )
+            .in_file(Path::new("content").join(a))
+            .with_help("convert it (an SVG to PNG, a page to Markdown), or, if it comes from a trusted author, put it in static/ or set `raw_html: allow`"),
+        );
+        false
+    });
+    diags
 }
 
 /// A page with the problems found in it, or the reason it could not be read.
@@ -171,9 +208,12 @@ pub fn assemble(
     config: SiteConfig,
     mut pages: Vec<Page>,
     rendered: Vec<Rendered>,
-    assets: Vec<PathBuf>,
+    mut assets: Vec<PathBuf>,
     mut diags: Vec<Diagnostic>,
 ) -> Result<Site, Vec<Diagnostic>> {
+    if config.markdown.raw_html == crate::config::RawHtml::Escape {
+        diags.extend(refuse_scriptable(&mut assets));
+    }
     fill_last_updated(root, &mut pages);
     timings::mark("git dates");
     let base_path = config.base_path();
@@ -290,6 +330,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Vec<Diagnostic>> {
     let mut site = load(opts)?;
     let templates = Templates::load(&site.root, &site.config.theme)?;
     timings::mark("templates");
+    let mut collisions = crate::claims::check(&site, &templates);
+    if !collisions.is_empty() {
+        diagnostics::sort(&mut collisions);
+        return Err(collisions);
+    }
+    timings::mark("output paths claimed");
     let out = opts
         .output
         .clone()
@@ -327,6 +373,7 @@ pub fn check(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         .filter_map(|o| prepare(&site, &templates, o))
         .filter_map(|p| render_prepared(&templates, &p).err())
         .collect();
+    diags.extend(crate::claims::check(&site, &templates));
     if diags.is_empty() {
         Ok(site)
     } else {
@@ -441,10 +488,11 @@ pub fn prepare_with<'a>(
 ) -> Option<Prepared> {
     let config = &site.config;
     let views = &site.views;
+    let (path, template) = output_target(site, templates, output)?;
     let mut ctx = serde_json::Map::new();
     ctx.insert("site".into(), json(&views.site));
     let mut aliases = Vec::new();
-    let (path, template) = match output {
+    match output {
         Output::Page(i) => {
             let p = site.pages.get(i)?;
             let html = markdown::fill_holes(&html(i), &site.graph.fills[i]);
@@ -458,13 +506,60 @@ pub fn prepare_with<'a>(
                 html,
                 &site.graph,
             );
-            let template = if p.is_section {
+            if p.is_section {
                 let (_, section) = views.sections.iter().find(|(f, _)| *f == p.section)?;
                 let mut section = section.clone();
                 section.content = page.content.clone();
                 ctx.insert("section".into(), json(&section));
                 ctx.insert("recent".into(), json(&views.recent));
                 ctx.insert("paths".into(), json(&views.paths));
+            }
+            ctx.insert("page".into(), json(&page));
+            let to = &views.page_refs[i].url;
+            for path in alias_files(p) {
+                let html = format!(
+                    "<!doctype html><meta charset=\"utf-8\"><title>Redirect</title><link rel=\"canonical\" href=\"{to}\"><meta http-equiv=\"refresh\" content=\"0; url={to}\"><a href=\"{to}\">{to}</a>\n"
+                );
+                aliases.push((path, html));
+            }
+        }
+        Output::Section(i) => {
+            let (_, section) = views.sections.get(i)?;
+            ctx.insert("section".into(), json(section));
+            ctx.insert("recent".into(), json(&views.recent));
+            ctx.insert("paths".into(), json(&views.paths));
+        }
+        Output::Tags => {
+            ctx.insert("tags".into(), json(&views.tags));
+        }
+        Output::Tag(i) => {
+            ctx.insert("tag".into(), json(views.tags.get(i)?));
+        }
+        Output::Matrix(i) => {
+            ctx.insert("matrix".into(), json(views.matrices.get(i)?));
+        }
+        Output::NotFound | Output::Search => {}
+    }
+    Some(Prepared {
+        path,
+        template,
+        context: serde_json::Value::Object(ctx),
+        aliases,
+    })
+}
+
+/// Where an output is written and the template it is made with, without gathering its context.
+/// `None` for the search page of a theme without `search.html`, or an index out of range.
+pub fn output_target(
+    site: &Site,
+    templates: &Templates,
+    output: Output,
+) -> Option<(String, String)> {
+    let views = &site.views;
+    Some(match output {
+        Output::Page(i) => {
+            let p = site.pages.get(i)?;
+            let template = if p.is_section {
                 if p.section.is_empty() {
                     "index.html"
                 } else {
@@ -482,56 +577,42 @@ pub fn prepare_with<'a>(
                         .unwrap_or_else(|| "page.html".into()),
                 }
             };
-            ctx.insert("page".into(), json(&page));
-            for alias in &p.aliases {
-                let url = alias.trim_matches('/');
-                let to = &views.page_refs[i].url;
-                let html = format!(
-                    "<!doctype html><meta charset=\"utf-8\"><title>Redirect</title><link rel=\"canonical\" href=\"{to}\"><meta http-equiv=\"refresh\" content=\"0; url={to}\"><a href=\"{to}\">{to}</a>\n"
-                );
-                aliases.push((format!("{url}/index.html"), html));
-            }
             (page_file(&p.url), template)
         }
         Output::Section(i) => {
-            let (folder, section) = views.sections.get(i)?;
-            ctx.insert("section".into(), json(section));
-            ctx.insert("recent".into(), json(&views.recent));
-            ctx.insert("paths".into(), json(&views.paths));
+            let (folder, _) = views.sections.get(i)?;
             if folder.is_empty() {
                 (page_file(""), "index.html".to_string())
             } else {
                 (page_file(&format!("{folder}/")), "section.html".to_string())
             }
         }
-        Output::Tags => {
-            ctx.insert("tags".into(), json(&views.tags));
-            ("tags/index.html".into(), "tags.html".into())
-        }
-        Output::Tag(i) => {
-            let t = views.tags.get(i)?;
-            ctx.insert("tag".into(), json(t));
-            (format!("tags/{}/index.html", t.slug), "tag.html".into())
-        }
-        Output::Matrix(i) => {
-            let m = views.matrices.get(i)?;
-            ctx.insert("matrix".into(), json(m));
-            (
-                format!("matrices/{}/index.html", slugify(&m.slug)),
-                "matrix.html".into(),
-            )
-        }
+        Output::Tags => ("tags/index.html".into(), "tags.html".into()),
+        Output::Tag(i) => (
+            format!("tags/{}/index.html", views.tags.get(i)?.slug),
+            "tag.html".into(),
+        ),
+        Output::Matrix(i) => (
+            format!(
+                "matrices/{}/index.html",
+                slugify(&views.matrices.get(i)?.slug)
+            ),
+            "matrix.html".into(),
+        ),
         Output::NotFound => ("404.html".into(), "404.html".into()),
         Output::Search if templates.has("search.html") => {
             (format!("{}/index.html", search::DIR), "search.html".into())
         }
         Output::Search => return None,
-    };
-    Some(Prepared {
-        path,
-        template,
-        context: serde_json::Value::Object(ctx),
-        aliases,
+    })
+}
+
+/// The redirect files of a page's aliases, by output path. An alias that names the page's own URL
+/// is no alias (it would replace the page with a redirect to itself) and is left out.
+pub fn alias_files(page: &Page) -> impl Iterator<Item = String> + '_ {
+    page.aliases.iter().filter_map(|alias| {
+        let url = alias.trim_matches('/');
+        (url != page.url.trim_end_matches('/')).then(|| format!("{url}/index.html"))
     })
 }
 
@@ -613,7 +694,12 @@ pub fn static_files(site: &Site) -> Result<Vec<(String, StaticSource)>, Vec<Diag
     let mut diags = Vec::new();
     let theme_dir = root.join("themes").join(theme);
     let theme_list = if theme_dir.is_dir() {
-        render::list_tree(&theme_dir.join("static"), &format!("themes/{theme}/static")).map(|l| {
+        render::list_tree(
+            root,
+            &theme_dir.join("static"),
+            &format!("themes/{theme}/static"),
+        )
+        .map(|l| {
             l.into_iter()
                 .map(|(p, f)| (p, StaticSource::Disk(f)))
                 .collect()
@@ -627,11 +713,11 @@ pub fn static_files(site: &Site) -> Result<Vec<(String, StaticSource)>, Vec<Diag
     };
     match theme_list {
         Ok(list) => out.extend(list),
-        Err(d) => diags.push(d),
+        Err(mut d) => diags.append(&mut d),
     }
-    match render::list_tree(&root.join("static"), "static") {
+    match render::list_tree(root, &root.join("static"), "static") {
         Ok(list) => out.extend(list.into_iter().map(|(p, f)| (p, StaticSource::Disk(f)))),
-        Err(d) => diags.push(d),
+        Err(mut d) => diags.append(&mut d),
     }
     if diags.is_empty() {
         Ok(out)

@@ -22,77 +22,26 @@ pub struct Discovered {
     pub diags: Vec<Diagnostic>,
 }
 
-/// Walk content/ and sort what is there into pages and assets. Hidden files and folders are skipped;
-/// symlinks are followed, and a symlink loop is reported, not followed forever.
+/// Walk content/ and sort what is there into pages and assets, by the rules of [`crate::sitefs`]:
+/// hidden files and editors' leftovers are left out, links are followed only inside the site, and
+/// a link out of it, a loop or an unreadable entry is reported, never followed.
 pub fn discover(content_dir: &Path, shown_prefix: &Path) -> Discovered {
     let mut found = Discovered::default();
-    if !content_dir.is_dir() {
+    if !content_dir.is_dir() && content_dir.symlink_metadata().is_err() {
         return found;
     }
-    let walker = walkdir::WalkDir::new(content_dir)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let Ok(rel) = e.path().strip_prefix(content_dir) else {
-                    continue;
-                };
-                let is_md = rel
-                    .extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("md"));
-                if is_md {
-                    found.pages.push(rel.to_path_buf());
-                } else {
-                    found.assets.push(rel.to_path_buf());
-                }
-            }
-            Ok(_) => {}
-            Err(err) => {
-                let path = err
-                    .path()
-                    .map(|p| shown_prefix.join(p.strip_prefix(content_dir).unwrap_or(p)));
-                let (code, msg, help) = if err.loop_ancestor().is_some() {
-                    (
-                        "symlink-loop",
-                        "a symbolic link here points back to a folder that contains it".to_string(),
-                        "remove the link or point it outside content/",
-                    )
-                } else if let Some(to) =
-                    err.path()
-                        .and_then(|p| std::fs::read_link(p).ok())
-                        .filter(|_| {
-                            err.io_error()
-                                .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-                        })
-                {
-                    (
-                        "io",
-                        format!(
-                            "cannot read: this is a symbolic link to `{}`, which does not exist",
-                            to.display()
-                        ),
-                        "fix the link or remove it",
-                    )
-                } else {
-                    (
-                        "io",
-                        format!(
-                            "cannot read: {}",
-                            err.io_error()
-                                .map_or_else(|| err.to_string(), |e| e.to_string())
-                        ),
-                        "check the file's permissions",
-                    )
-                };
-                let mut d = Diagnostic::error(code, msg).with_help(help);
-                if let Some(p) = path {
-                    d = d.in_file(p);
-                }
-                found.diags.push(d);
-            }
+    let root = content_dir.parent().unwrap_or(Path::new("."));
+    let walked = crate::sitefs::walk(root, content_dir, &shown_prefix.to_string_lossy());
+    found.diags = walked.diags;
+    for f in walked.files {
+        let rel = PathBuf::from(&f.rel);
+        let is_md = rel
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("md"));
+        if is_md {
+            found.pages.push(rel);
+        } else {
+            found.assets.push(rel);
         }
     }
     found

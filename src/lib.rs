@@ -22,6 +22,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod build;
+pub mod claims;
 pub mod config;
 pub mod content;
 pub mod dates;
@@ -34,6 +35,7 @@ pub mod scaffold;
 pub mod schema;
 pub mod search;
 pub mod serve;
+pub mod sitefs;
 pub mod suggest;
 pub mod timings;
 pub mod views;

@@ -255,7 +255,7 @@ fn summary(diags: &[Diagnostic]) -> String {
 }
 
 fn exit_code(diags: &[Diagnostic]) -> ExitCode {
-    let setup = ["io", "output-refused", "no-config"];
+    let setup = ["io", "output-refused", "output-busy", "no-config"];
     if diags
         .iter()
         .filter(|d| d.is_error())

@@ -21,6 +21,26 @@ pub struct Staging {
     pub target: PathBuf,
     /// Where it is written meanwhile.
     pub dir: PathBuf,
+    /// The lock that keeps other builds out of `target` until this one is committed or abandoned.
+    _lock: Lock,
+}
+
+/// An output folder's lock: a file beside it, `.<name>.fieldbook-lock`, locked (`flock`) for as
+/// long as a build writes, and removed when the build is done (the lock goes with the process
+/// when it is killed; its file is then reused).
+#[derive(Debug)]
+struct Lock {
+    path: PathBuf,
+    file: fs::File,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held, so that a build which opened it meanwhile sees, once it gets
+        // the lock, that the file is gone, and does not take a lock that no longer guards anything.
+        let _ = fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
 }
 
 fn temp_prefix(target: &Path) -> String {
@@ -96,6 +116,8 @@ pub fn prepare(root: &Path, output: &Path) -> Result<Staging, Diagnostic> {
         .map(Path::to_path_buf)
         .ok_or_else(|| refuse("it has no parent folder".into()))?;
     let prefix = temp_prefix(&target);
+    fs::create_dir_all(&parent).map_err(|e| io_error(&parent, &e))?;
+    let lock = lock(&parent.join(format!("{prefix}lock")), output)?;
     // A build killed between the two renames of the swap leaves the old site under `.old`: put it back.
     let old = parent.join(format!("{prefix}old"));
     if !target.exists() && old.join(MARKER).is_file() {
@@ -112,12 +134,20 @@ pub fn prepare(root: &Path, output: &Path) -> Result<Staging, Diagnostic> {
             return Err(refuse(format!("it is not empty and was not made by fieldbook (no {MARKER} file); nothing was deleted")));
         }
     }
-    fs::create_dir_all(&parent).map_err(|e| io_error(&parent, &e))?;
-    // Leftovers of killed builds: staging folders carry the marker, so only ours are removed.
+    // Leftovers of killed builds (no other build runs now: this one holds the lock): staging
+    // folders, named `<prefix>tmp-<pid>`, whether or not they got as far as their marker, and an
+    // old site that carries the marker.
     if let Ok(entries) = fs::read_dir(&parent) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix) && e.path().join(MARKER).is_file() {
+            let Some(rest) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let staging = rest
+                .strip_prefix("tmp-")
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+            let ours = staging || (rest == "old" && e.path().join(MARKER).is_file());
+            if ours && e.file_type().is_ok_and(|t| t.is_dir()) {
                 let _ = remove_tree(&e.path());
             }
         }
@@ -129,7 +159,59 @@ pub fn prepare(root: &Path, output: &Path) -> Result<Staging, Diagnostic> {
         "This folder is written by fieldbook; it is replaced whole at each build.\n",
     )
     .map_err(|e| io_error(&dir, &e))?;
-    Ok(Staging { target, dir })
+    Ok(Staging {
+        target,
+        dir,
+        _lock: lock,
+    })
+}
+
+/// Take the lock of an output folder, or say that another build holds it.
+fn lock(path: &Path, output: &Path) -> Result<Lock, Diagnostic> {
+    let busy = || {
+        Diagnostic::error(
+            "output-busy",
+            format!(
+                "another fieldbook build is writing into {} right now; nothing was written",
+                output.display()
+            ),
+        )
+        .with_help("wait for the other build to finish and run this one again, or pass another folder with --output")
+    };
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| io_error(path, &e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => return Err(busy()),
+        Err(fs::TryLockError::Error(e)) => return Err(io_error(path, &e)),
+    }
+    // The build that held it may have removed the file between our open and our lock: then our
+    // lock guards nothing, and another build may hold a new file's lock.
+    if !same_file(&file, path) {
+        return Err(busy());
+    }
+    Ok(Lock {
+        path: path.to_path_buf(),
+        file,
+    })
+}
+
+#[cfg(unix)]
+fn same_file(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::File, path: &Path) -> bool {
+    path.is_file()
 }
 
 impl Staging {

@@ -21,19 +21,20 @@ pub struct ThemeFile {
 
 /// The theme's files under `sub` (`templates` or `static`): from the site's `themes/<name>/` if it
 /// exists, else the embedded default theme.
-pub fn theme_files(root: &Path, theme: &str, sub: &str) -> Result<Vec<ThemeFile>, Diagnostic> {
+pub fn theme_files(root: &Path, theme: &str, sub: &str) -> Result<Vec<ThemeFile>, Vec<Diagnostic>> {
     let on_disk = root.join("themes").join(theme);
     if on_disk.is_dir() {
-        return read_tree(&on_disk.join(sub), &format!("themes/{theme}/{sub}"));
+        return read_tree(root, &on_disk.join(sub), &format!("themes/{theme}/{sub}"));
     }
     if theme != "default" {
-        return Err(
-            Diagnostic::error("unknown-theme", format!("theme `{theme}` not found"))
-                .in_file("site.yaml")
-                .with_help(format!(
-                    "create themes/{theme}/ with templates/ and static/, or set `theme: default`"
-                )),
-        );
+        return Err(vec![Diagnostic::error(
+            "unknown-theme",
+            format!("theme `{theme}` not found"),
+        )
+        .in_file("site.yaml")
+        .with_help(format!(
+            "create themes/{theme}/ with templates/ and static/, or set `theme: default`"
+        ))]);
     }
     let mut out = Vec::new();
     if let Some(dir) = DEFAULT_THEME.get_dir(sub) {
@@ -61,49 +62,42 @@ fn collect_embedded(dir: &Dir<'static>, strip: &str, out: &mut Vec<ThemeFile>) {
     }
 }
 
-/// Every file under `dir`, relative to it, sorted. A missing folder is empty.
-pub fn read_tree(dir: &Path, shown: &str) -> Result<Vec<ThemeFile>, Diagnostic> {
-    list_tree(dir, shown)?
-        .into_iter()
-        .map(|(rel, path)| {
-            let bytes = std::fs::read(&path).map_err(|e| {
+/// Every file under `dir` (a folder of the site at `root`), relative to it, sorted, with its bytes.
+/// A missing folder is empty.
+pub fn read_tree(root: &Path, dir: &Path, shown: &str) -> Result<Vec<ThemeFile>, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut out = Vec::new();
+    for (rel, path) in list_tree(root, dir, shown)? {
+        match std::fs::read(&path) {
+            Ok(bytes) => out.push(ThemeFile { path: rel, bytes }),
+            Err(e) => diags.push(
                 Diagnostic::error("io", format!("cannot read: {e}"))
                     .in_file(format!("{shown}/{rel}"))
-            })?;
-            Ok(ThemeFile { path: rel, bytes })
-        })
-        .collect()
+                    .with_help("check the file's permissions"),
+            ),
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
 }
 
-/// Every file under `dir` as (path relative to it with `/` separators, path on disk), sorted; hidden
-/// files and folders are left out. A missing folder is empty.
-pub fn list_tree(dir: &Path, shown: &str) -> Result<Vec<(String, std::path::PathBuf)>, Diagnostic> {
-    let mut out = Vec::new();
-    if !dir.is_dir() {
-        return Ok(out);
+/// Every file under `dir` (a folder of the site at `root`) as (path relative to it with `/`
+/// separators, path on disk), sorted, by the rules of [`crate::sitefs`]: hidden files and editors'
+/// leftovers are left out, and a link that leads out of the site is an error. A missing folder is
+/// empty.
+pub fn list_tree(
+    root: &Path,
+    dir: &Path,
+    shown: &str,
+) -> Result<Vec<(String, std::path::PathBuf)>, Vec<Diagnostic>> {
+    let walked = crate::sitefs::walk(root, dir, shown);
+    if !walked.diags.is_empty() {
+        return Err(walked.diags);
     }
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
-        let entry = entry.map_err(|e| {
-            Diagnostic::error("io", format!("cannot read {shown}: {e}")).in_file(shown)
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        if rel.split('/').any(|c| c.starts_with('.')) {
-            continue;
-        }
-        out.push((rel, entry.into_path()));
-    }
-    Ok(out)
+    Ok(walked.files.into_iter().map(|f| (f.rel, f.path)).collect())
 }
 
 /// The loaded templates.
@@ -141,11 +135,11 @@ impl Templates {
             };
         match theme_files(root, theme, "templates") {
             Ok(list) => add(list, &theme_shown, &mut files),
-            Err(d) => return Err(vec![d]),
+            Err(d) => return Err(d),
         }
-        match read_tree(&root.join("templates"), "templates") {
+        match read_tree(root, &root.join("templates"), "templates") {
             Ok(list) => add(list, "templates", &mut files),
-            Err(d) => return Err(vec![d]),
+            Err(d) => return Err(d),
         }
         if !diags.is_empty() {
             return Err(diags);

@@ -496,6 +496,10 @@ impl Builder {
             Ok(s) => s,
             Err(d) => return Outcome::Failed(d),
         };
+        let collisions = crate::claims::check(&site, templates);
+        if !collisions.is_empty() {
+            return Outcome::Failed(collisions);
+        }
         let prepared: Vec<Prepared> = build::outputs(&site)
             .into_par_iter()
             .filter_map(|o| build::prepare(&site, templates, o))

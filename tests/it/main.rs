@@ -6,6 +6,7 @@ mod browser;
 mod build;
 mod dates;
 mod errors;
+mod hardening;
 mod model;
 mod props;
 mod safety;
