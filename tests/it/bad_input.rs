@@ -358,3 +358,20 @@ fn two_files_that_map_to_the_same_url_on_any_file_system() {
         .write("content/b.md", "---\nslug: same\n---\ny\n");
     fails_with(&s, &["both make the page at /same/"]);
 }
+
+#[test]
+fn a_page_with_100k_headings_is_indexed_in_linear_time() {
+    // Each section used to look its heading up by scanning the page's whole list of headings: 100,000
+    // headings took 342 s in a debug build. Now the build takes a few seconds; the bound is generous.
+    let s = TestSite::new("title: T\n");
+    let mut page = String::from("---\ntitle: Many\n---\n");
+    for i in 0..100_000 {
+        page.push_str(&format!("## Heading {i}\n\nText {i}.\n\n"));
+    }
+    s.write("content/many.md", &page);
+    let start = std::time::Instant::now();
+    s.build();
+    let took = start.elapsed();
+    assert!(took.as_secs() < 120, "took {took:?}");
+    assert!(s.output_exists("search/manifest.json"));
+}
