@@ -360,6 +360,90 @@ fn two_files_that_map_to_the_same_url_on_any_file_system() {
 }
 
 #[test]
+fn a_file_name_without_a_letter_or_digit_is_an_error_on_that_file() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/-.md", "---\ntitle: Dash\n---\nx\n")
+        .write("content/ok.md", "fine\n");
+    let err = fails_with(
+        &s,
+        &[
+            "the file name `-.md` makes an empty URL",
+            "content/-.md",
+            "rename the file",
+            "set `slug: my-page`",
+        ],
+    );
+    assert!(!err.contains("bug in fieldbook"), "{err}");
+    assert!(err.contains("1 error;"), "only that error: {err}");
+    // With a slug of its own, the same file is a page.
+    s.write("content/-.md", "---\ntitle: Dash\nslug: dash\n---\nx\n");
+    s.build();
+    assert!(s.output("dash/index.html").contains("<h1>Dash</h1>"));
+}
+
+#[test]
+fn a_slug_without_a_letter_or_digit_is_an_error_at_the_slug_line() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/a.md", "---\ntitle: A\nslug: \"\"\n---\nx\n")
+        .write("content/b.md", "---\ntitle: B\nslug: \"---\"\n---\nx\n");
+    let err = fails_with(
+        &s,
+        &[
+            "`slug: \"\"` makes an empty URL",
+            "content/a.md:3:7",
+            "`slug: \"---\"` makes an empty URL",
+            "content/b.md:3:7",
+            "write a slug with letters or digits",
+        ],
+    );
+    assert!(!err.contains("bug in fieldbook"), "{err}");
+    assert!(err.contains("2 errors;"), "no follow-up errors: {err}");
+}
+
+#[test]
+fn a_folder_name_without_a_letter_or_digit_is_an_error_on_its_pages() {
+    let s = TestSite::new("title: T\n");
+    s.write("content/-/inner.md", "x\n")
+        .write("content/__/_index.md", "y\n");
+    let err = fails_with(
+        &s,
+        &[
+            "the folder name `-` makes an empty URL segment",
+            "content/-/inner.md",
+            "the folder name `__` makes an empty URL segment",
+            "content/__/_index.md",
+            "rename the folder",
+        ],
+    );
+    assert!(!err.contains("bug in fieldbook"), "{err}");
+}
+
+#[test]
+fn a_tag_without_a_letter_or_digit_is_an_error_at_the_tag() {
+    let s = TestSite::new("title: T\n");
+    s.write(
+        "content/a.md",
+        "---\ntitle: A\ntags: [ok, \"---\"]\n---\nx\n",
+    )
+    .write(
+        "content/b.md",
+        "---\ntitle: B\ntags:\n  - fine\n  - \"!!\"\n---\nx\n",
+    );
+    let err = fails_with(
+        &s,
+        &[
+            "the tag \"---\" has no letter or digit",
+            "content/a.md:3:12",
+            "the tag \"!!\" has no letter or digit",
+            "content/b.md:5:5",
+            "its page would have an empty URL",
+            "or remove this one",
+        ],
+    );
+    assert!(!err.contains("tags//"), "{err}");
+}
+
+#[test]
 fn february_30_and_other_impossible_dates_are_errors_at_the_value() {
     let s = TestSite::new(
         "title: T\nkinds:\n  event:\n    folder: events\n    title: Events\n    fields:\n      held: { type: date }\n      days: { type: list, of: date }\n",

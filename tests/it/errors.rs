@@ -134,3 +134,20 @@ fn diagnostics_snapshot() {
     let err = fails(&s, &["check"]);
     insta::assert_snapshot!(err);
 }
+
+#[test]
+fn broken_yaml_in_front_matter_reports_only_the_yaml_error_not_missing_fields() {
+    let s = TestSite::with_kinds();
+    s.write(
+        "content/tools/a.md",
+        "---\ntitle: [broken\ncategory: store\n---\nx\n",
+    )
+    .write("content/positions/p.md", "---\n- just\n- a list\n---\nx\n");
+    let err = fails(&s, &["build"]);
+    assert!(err.contains("content/tools/a.md:3:"), "{err}");
+    assert!(err.contains("front matter: did not find expected"), "{err}");
+    assert!(err.contains("content/positions/p.md:2:1"), "{err}");
+    assert!(err.contains("front matter must be a mapping"), "{err}");
+    assert!(!err.contains("missing required field"), "{err}");
+    assert!(err.contains("2 errors;"), "{err}");
+}
