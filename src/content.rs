@@ -185,6 +185,9 @@ impl Page {
         let section = folder.join("/");
 
         let mut map = serde_yaml::Mapping::new();
+        // When the front matter does not parse, its YAML error is the one problem reported: the
+        // fields it holds are unknown, so "missing field" errors would be false.
+        let mut yaml_broken = false;
         let (yaml_text, offset) = match &split.yaml {
             Some(r) => (&text[r.clone()], r.start),
             None => ("", 0),
@@ -193,26 +196,32 @@ impl Page {
             match serde_yaml::from_str::<serde_yaml::Value>(yaml_text) {
                 Ok(serde_yaml::Value::Mapping(m)) => map = m,
                 Ok(serde_yaml::Value::Null) => {}
-                Ok(other) => diags.push(
-                    Diagnostic::error(
-                        "front-matter",
-                        format!(
-                            "front matter must be a mapping of `key: value` lines, found {}",
-                            kind_of(&other)
-                        ),
+                Ok(other) => {
+                    yaml_broken = true;
+                    diags.push(
+                        Diagnostic::error(
+                            "front-matter",
+                            format!(
+                                "front matter must be a mapping of `key: value` lines, found {}",
+                                kind_of(&other)
+                            ),
+                        )
+                        .at(
+                            &source,
+                            offset..offset + yaml_text.find('\n').unwrap_or(yaml_text.len()),
+                        )
+                        .with_help("write fields as `title: My page`, one per line"),
                     )
-                    .at(
+                }
+                Err(e) => {
+                    yaml_broken = true;
+                    diags.push(crate::yaml::error_diagnostic(
+                        &e,
                         &source,
-                        offset..offset + yaml_text.find('\n').unwrap_or(yaml_text.len()),
-                    )
-                    .with_help("write fields as `title: My page`, one per line"),
-                ),
-                Err(e) => diags.push(crate::yaml::error_diagnostic(
-                    &e,
-                    &source,
-                    offset,
-                    "front matter",
-                )),
+                        offset,
+                        "front matter",
+                    ))
+                }
             }
         }
         let mut v = Validator::new(&source, offset, yaml_text);
@@ -279,13 +288,76 @@ impl Page {
                 builtin_fields().contains_key(key)
             }),
         };
-        diags.append(&mut v.diags);
+        if !yaml_broken {
+            diags.append(&mut v.diags);
+        }
 
+        // Every part of the URL must have a slug: a name made only of punctuation has none.
+        if let Some(parent) = rel.parent() {
+            for name in parent.iter().map(|c| c.to_string_lossy()) {
+                if slugify(&name).is_empty() {
+                    diags.push(
+                        Diagnostic::error(
+                            "empty-slug",
+                            format!("the folder name `{name}` makes an empty URL segment: it has no letter or digit"),
+                        )
+                        .in_file(&source.path)
+                        .with_help("rename the folder with at least one letter or digit, e.g. `notes`"),
+                    );
+                }
+            }
+        }
         let slug = match get("slug") {
-            Some(s) => slugify(&s),
+            Some(s) => {
+                let slug = slugify(&s);
+                if slug.is_empty() {
+                    let span = crate::yaml::locate(yaml_text, &["slug"]);
+                    diags.push(
+                        Diagnostic::error(
+                            "empty-slug",
+                            format!("`slug: {s:?}` makes an empty URL: a slug needs a letter or digit"),
+                        )
+                        .at(&source, offset + span.start..offset + span.end)
+                        .with_help("write a slug with letters or digits, e.g. `slug: my-page`, or remove `slug:` to take the file's name"),
+                    );
+                    unslugged(&stem)
+                } else {
+                    slug
+                }
+            }
             None if is_section => folder.last().cloned().unwrap_or_default(),
-            None => slugify(&stem),
+            None => {
+                let slug = slugify(&stem);
+                if slug.is_empty() {
+                    diags.push(
+                        Diagnostic::error(
+                            "empty-slug",
+                            format!("the file name `{stem}.md` makes an empty URL: it has no letter or digit"),
+                        )
+                        .in_file(&source.path)
+                        .with_help("rename the file with at least one letter or digit, or set `slug: my-page` in its front matter"),
+                    );
+                    unslugged(&stem)
+                } else {
+                    slug
+                }
+            }
         };
+        // A tag is a page of its own (`tags/<slug>/`): a tag without a slug would have no URL.
+        let tags: Vec<String> = strings("tags");
+        for (i, tag) in tags.iter().enumerate() {
+            if slugify(tag).is_empty() {
+                let span = crate::yaml::locate(yaml_text, &["tags", &i.to_string()]);
+                diags.push(
+                    Diagnostic::error(
+                        "empty-tag",
+                        format!("the tag {tag:?} has no letter or digit, so its page would have an empty URL"),
+                    )
+                    .at(&source, offset + span.start..offset + span.end)
+                    .with_help("write tags with at least one letter or digit (e.g. `tags: [launch]`), or remove this one"),
+                );
+            }
+        }
         let url = match (is_section, section.is_empty()) {
             (true, true) => String::new(),
             (true, false) => format!("{section}/"),
@@ -310,7 +382,7 @@ impl Page {
             date: get("date"),
             updated: get("updated"),
             last_updated: get("updated").map(|d| d.chars().take(10).collect()),
-            tags: strings("tags"),
+            tags,
             weight: builtin.get("weight").and_then(|w| {
                 if let Value::Int(i) = w {
                     Some(*i)
@@ -338,6 +410,16 @@ impl Page {
     pub fn release_source(&mut self) {
         self.source.text = std::sync::Arc::from("");
         self.body = 0..0;
+    }
+}
+
+/// The stand-in slug of a page whose slug came out empty (an error already reported): the file's
+/// own slug if it has one, else the hex bytes of its name. It keeps such pages apart, so that the error
+/// is not followed by false "two files for one URL" ones.
+fn unslugged(stem: &str) -> String {
+    match slugify(stem) {
+        s if s.is_empty() => stem.bytes().map(|b| format!("{b:02x}")).collect(),
+        s => s,
     }
 }
 

@@ -24,8 +24,9 @@ pub enum FieldType {
     Int,
     Number,
     Bool,
-    /// `YYYY-MM-DD`, optionally followed by a time.
+    /// `YYYY-MM-DD` that is a day of the calendar, optionally followed by a time ([`check_date`]).
     Date,
+    /// An http(s) or mailto address, or a path of the site; no other scheme ([`check_url`]).
     Url,
     Enum,
     List,
@@ -431,15 +432,36 @@ impl<'a> Validator<'a> {
                 _ => wrong(self, "true or false"),
             },
             FieldType::Date => match v.as_str() {
-                Some(s) if is_date(s) => Some(Value::Str(s.to_string())),
+                Some(s) => match check_date(s) {
+                    Ok(()) => Some(Value::Str(s.to_string())),
+                    Err(why) => {
+                        self.error(
+                            "field-date",
+                            path,
+                            false,
+                            format!("field `{name}`: `{}` {why}", truncate(s, 40)),
+                            DATE_HELP.into(),
+                        );
+                        None
+                    }
+                },
                 _ => wrong(self, "a date like 2024-05-31"),
             },
             FieldType::Url => match v.as_str() {
-                Some(s) if is_url(s) => Some(Value::Str(s.to_string())),
-                _ => wrong(
-                    self,
-                    "a URL (https://..., mailto:..., or a path starting with /)",
-                ),
+                Some(s) => match check_url(s) {
+                    Ok(()) => Some(Value::Str(s.to_string())),
+                    Err(why) => {
+                        self.error(
+                            "field-url",
+                            path,
+                            false,
+                            format!("field `{name}`: `{}` {why}", truncate(s, 60)),
+                            URL_HELP.into(),
+                        );
+                        None
+                    }
+                },
+                _ => wrong(self, URL_EXPECTED),
             },
             FieldType::Enum => {
                 let Some(s) = v.as_str() else {
@@ -593,32 +615,107 @@ pub fn yaml_to_json(v: &Yaml) -> serde_json::Value {
     }
 }
 
-/// `YYYY-MM-DD`, optionally followed by `T` or a space and a time.
+/// How to write a date, for the help of a date that is not one.
+pub const DATE_HELP: &str = "write a date as YYYY-MM-DD (e.g. 2024-05-31), optionally with a time after `T` or a space (2024-05-31T10:00, 2024-05-31 10:00:00+08:00, 2024-05-31T02:00:00Z)";
+
+/// True if `s` is a date [`check_date`] accepts.
 pub fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 10 || !(b[4] == b'-' && b[7] == b'-') {
-        return false;
-    }
-    let num = |r: Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
-    let (Some(_y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    (1..=12).contains(&m)
-        && (1..=31).contains(&d)
-        && (b.len() == 10 || matches!(b[10], b'T' | b' '))
+    check_date(s).is_ok()
 }
 
-fn is_url(s: &str) -> bool {
-    let s = s.trim();
-    s.starts_with('/')
-        || s.starts_with("mailto:")
-        || s.split_once("://").is_some_and(|(scheme, rest)| {
-            !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
-                && !rest.is_empty()
-        })
+/// A `date` value: `YYYY-MM-DD` that is a day of the calendar (no February 30), optionally followed
+/// by `T` or a space and a time of day with an optional offset (`Z`, `+08:00`). The calendar and the
+/// time are checked by jiff. The error completes "`2024-02-30` ...".
+pub fn check_date(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let digits = |r: Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shaped = digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-');
+    if !shaped || !digits(8..10) {
+        return Err("is not a date in the form YYYY-MM-DD".into());
+    }
+    let num = |r: Range<usize>| s[r].parse::<i16>().unwrap_or(0);
+    let (year, month, day) = (num(0..4), num(5..7), num(8..10) as i8);
+    if !(1..=12).contains(&month) {
+        return Err(format!("has no month {month}: months go from 01 to 12"));
+    }
+    let first = jiff::civil::Date::new(year, month as i8, 1)
+        .map_err(|_| "is not a date of the calendar".to_string())?;
+    if jiff::civil::Date::new(year, month as i8, day).is_err() {
+        return Err(format!(
+            "is not a day of the calendar: {} {year} has {} days",
+            first.strftime("%B"),
+            first.days_in_month()
+        ));
+    }
+    if b.len() == 10 {
+        return Ok(());
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') {
+        return Err(
+            "has something after the date that is not a time (`T10:00` or ` 10:00`)".into(),
+        );
+    }
+    // With an offset (`Z`, `+08:00`) it is an instant; without, a civil date and time.
+    let text = s.replacen(' ', "T", 1);
+    if text.parse::<jiff::Timestamp>().is_ok() || text.parse::<jiff::civil::DateTime>().is_ok() {
+        Ok(())
+    } else {
+        Err("has a time that is not one (write HH:MM or HH:MM:SS, then an optional `Z` or `+08:00`)".into())
+    }
+}
+
+/// What a `url` field takes, for the message of a value of the wrong type.
+pub const URL_EXPECTED: &str =
+    "a URL (https://..., mailto:..., a path starting with /, or a relative path)";
+
+/// How to write a URL, for the help of a refused one.
+pub const URL_HELP: &str = "a `url` field takes an http:// or https:// address, a mailto: address, a path of this site starting with `/` (e.g. /tools/doudian/), or a relative path (e.g. ../guide/); any other scheme (javascript:, data:, file:...) is refused";
+
+/// A `url` value that may become a link: `http://` or `https://` with a host, `mailto:` with an
+/// address, a root-relative path (`/tools/`) or a relative one (`../a/`, `b.html#x`). Refused, in both
+/// `raw_html` modes: every other scheme (`javascript:`, `vbscript:`, `data:`, `file:`...), found the
+/// way a browser finds it (ASCII case ignored, and the tabs, newlines and spaces it drops removed
+/// first); protocol-relative `//host` (write the scheme); and any backslash or control character,
+/// which browsers read in ways that differ from what the text seems to say. The error completes
+/// "`javascript:alert(1)` ...".
+pub fn check_url(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err("is empty".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("contains a control character (a tab, a line break...)".into());
+    }
+    if s.contains('\\') {
+        return Err("contains a backslash, which browsers read as `/`".into());
+    }
+    // What a browser's URL parser looks at: no ASCII whitespace, ASCII case folded.
+    let squeezed: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if squeezed.starts_with("//") {
+        return Err("is protocol-relative (`//host`)".into());
+    }
+    let first_segment = squeezed.split(['/', '?', '#']).next().unwrap_or("");
+    let Some((scheme, rest)) = first_segment
+        .split_once(':')
+        .map(|(scheme, _)| (scheme, &squeezed[scheme.len() + 1..]))
+    else {
+        // No scheme: a path of this site, relative or from its root.
+        return Ok(());
+    };
+    match scheme {
+        "http" | "https" => match rest.strip_prefix("//") {
+            Some(host) if !host.is_empty() && !host.starts_with(['/', '?', '#']) => Ok(()),
+            _ => Err(format!("is not a full {scheme}:// address with a host")),
+        },
+        "mailto" if !rest.is_empty() => Ok(()),
+        "mailto" => Err("has no address after `mailto:`".into()),
+        _ => Err(format!(
+            "uses the scheme `{scheme}:`, which a `url` field does not take"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -676,5 +773,82 @@ mod tests {
         assert!(is_date("2024-05-31T10:00:00Z"));
         assert!(!is_date("2024-13-01"));
         assert!(!is_date("May 5"));
+    }
+
+    #[test]
+    fn dates_are_days_of_the_calendar_with_an_optional_time() {
+        for good in [
+            "2024-02-29",
+            "2023-12-31",
+            "2024-05-31T10:00",
+            "2024-05-31 10:00:00",
+            "2024-05-31T10:00:00.5Z",
+            "2024-05-31T10:00:00+08:00",
+        ] {
+            assert!(check_date(good).is_ok(), "{good}: {:?}", check_date(good));
+        }
+        assert!(check_date("2024-02-30")
+            .unwrap_err()
+            .contains("February 2024 has 29 days"));
+        assert!(check_date("2023-02-29")
+            .unwrap_err()
+            .contains("February 2023 has 28 days"));
+        assert!(check_date("2024-04-31").is_err());
+        assert!(check_date("2024-00-10").unwrap_err().contains("month"));
+        assert!(check_date("2024-01-00").is_err());
+        for bad in [
+            "2024-05-31Tnoon",
+            "2024-05-31T25:00",
+            "2024-05-31x",
+            "24-05-31",
+            "2024-5-31",
+            "",
+        ] {
+            assert!(check_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_take_web_mail_and_site_paths_and_no_other_scheme() {
+        for good in [
+            "https://x.org",
+            "http://x.org/a?b#c",
+            "HTTPS://X.ORG/",
+            "mailto:a@x.org",
+            "/tools/doudian/",
+            "../guide/",
+            "guide.html#part",
+            "#part",
+            "?q=a:b",
+            "a/b:c",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}: {:?}", check_url(good));
+        }
+        for bad in [
+            "javascript://%0aalert(1)",
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "java script:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "vbscript:msgbox(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "ftp://x.org/",
+            "//evil.org/",
+            "/\\evil.org/",
+            "https:x.org",
+            "https://",
+            "mailto:",
+            "",
+            "  ",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_url("javascript:x")
+            .unwrap_err()
+            .contains("`javascript:`"));
     }
 }

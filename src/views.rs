@@ -1113,12 +1113,16 @@ pub fn page_ctx(
             .filter(|h| h.level <= 3)
             .cloned()
             .collect(),
+        // A tag without a slug has no page (parsing reports it): never link to `tags//`.
         tags: p
             .tags
             .iter()
-            .map(|t| Link {
-                title: t.clone(),
-                url: format!("{base}tags/{}/", slugify(t)),
+            .filter_map(|t| {
+                let slug = slugify(t);
+                (!slug.is_empty()).then(|| Link {
+                    title: t.clone(),
+                    url: format!("{base}tags/{slug}/"),
+                })
             })
             .collect(),
         date: p.date.clone(),

@@ -47,8 +47,13 @@ fn token_end(text: &str, start: usize) -> usize {
     start + len.max(1).min(rest.len())
 }
 
-fn help_for(message: &str, yaml_text: &str) -> Option<String> {
-    if let Some(rest) = message.split("unknown field `").nth(1) {
+/// A hint for a serde_yaml error message (`yaml_text` is the document, to spot tabs), if there is one.
+pub fn help_for(message: &str, yaml_text: &str) -> Option<String> {
+    if let Some(rest) = message
+        .split("unknown field `")
+        .nth(1)
+        .or_else(|| message.split("unknown variant `").nth(1))
+    {
         let name = rest.split('`').next()?;
         let expected: Vec<&str> = rest
             .split("expected ")
@@ -59,10 +64,16 @@ fn help_for(message: &str, yaml_text: &str) -> Option<String> {
             .collect();
         return Some(
             match crate::suggest::closest(name, expected.iter().copied()) {
+                Some(s) if message.contains("unknown variant") => {
+                    format!("did you mean `{s}`? Allowed: {}", expected.join(", "))
+                }
                 Some(s) => format!(
                     "did you mean `{s}`? Allowed keys here: {}",
                     expected.join(", ")
                 ),
+                None if message.contains("unknown variant") => {
+                    format!("use one of: {}", expected.join(", "))
+                }
                 None => format!(
                     "remove `{name}`; allowed keys here: {}",
                     expected.join(", ")

@@ -28,6 +28,7 @@ pub mod shards;
 pub mod tokenize;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Write as _;
 
 use rayon::iter::IndexedParallelIterator;
@@ -159,14 +160,18 @@ fn document(
             }
         }
     }
+    // One pass over the headings, then a lookup per section: finding each section's heading by
+    // scanning the list made a page of n headings cost n² (minutes for 100,000 headings).
+    let mut heading_of: HashMap<&str, &str> = HashMap::with_capacity(r.headings.len());
+    for h in &r.headings {
+        heading_of.entry(h.id.as_str()).or_insert(h.title.as_str());
+    }
     let sections = sections
         .iter()
         .map(|(id, text)| {
-            let heading = r
-                .headings
-                .iter()
-                .find(|h| &h.id == id)
-                .map(|h| h.title.clone())
+            let heading = heading_of
+                .get(id.as_str())
+                .map(|t| t.to_string())
                 .unwrap_or_default();
             // The Markdown stage starts a section's text with its heading; keep it apart.
             let body = text
