@@ -426,10 +426,9 @@ impl Body {
             Body::Owned(b) => Ok(b),
             Body::File(file, len) if len <= MAX_INJECT => {
                 let mut bytes = Vec::with_capacity(len as usize);
-                match file.take(len).read_to_end(&mut bytes) {
-                    Ok(_) => Ok(bytes),
-                    Err(_) => Ok(Vec::new()),
-                }
+                // A read error midway (the file went away) leaves what was read.
+                let _ = file.take(len).read_to_end(&mut bytes);
+                Ok(bytes)
             }
             file => Err(file),
         }

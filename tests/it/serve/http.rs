@@ -483,3 +483,44 @@ fn nul_and_control_bytes_in_header_values_get_a_400() {
     );
     assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r:?}");
 }
+
+#[test]
+fn files_from_static_are_sent_whole_from_disk_and_html_gets_the_script() {
+    let site = fixture();
+    write(
+        site.path(),
+        "static/plain.html",
+        "<!doctype html><title>P</title><body><p>from static</p></body>",
+    );
+    // 300 KB that is not one byte repeated, so a chunk out of place would show.
+    let data: Vec<u8> = (0..300_000u32).map(|n| (n * 7 % 251) as u8).collect();
+    std::fs::write(site.path().join("static/data.bin"), &data).unwrap();
+    let s = Server::start(site.path(), &[]);
+    let r = s.get("/data.bin");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Length"), Some("300000"));
+    assert!(r.body == data, "the body differs from the file");
+    let h = request(
+        s.port,
+        "HEAD",
+        "/data.bin",
+        &format!("127.0.0.1:{}", s.port),
+    );
+    assert_eq!(h.header("Content-Length"), Some("300000"));
+    assert!(h.body.is_empty());
+    let page = s.get("/plain.html");
+    assert_eq!(
+        page.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        page.text()
+            .contains("<p>from static</p><script src=\"/__fieldbook/reload.js\"></script></body>"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(
+        page.header("Content-Length"),
+        Some(page.body.len().to_string().as_str())
+    );
+}
