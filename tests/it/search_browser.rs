@@ -447,7 +447,7 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
         "Enter to open the search page",
     );
     b.wait_for(
-        "document.querySelector('#search-page .search-results').dataset.query === 'doudian'",
+        "document.querySelector('#search-page .search-results')?.dataset.query === 'doudian'",
         "the search page's results",
     );
     let r = b.results("#search-page .search-results");
@@ -456,7 +456,7 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
     // The search page shows results for ?q= on load.
     b.open(&format!("{base}search/?q=%E5%8D%83%E5%B7%9D"));
     b.wait_for(
-        "document.querySelector('#search-page .search-results').dataset.query === '千川'",
+        "document.querySelector('#search-page .search-results')?.dataset.query === '千川'",
         "results on the search page",
     );
     let r = b.results("#search-page .search-results");
@@ -467,7 +467,7 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
     );
     b.open(&format!("{base}search/?q=qianchuan&kind=playbook"));
     b.wait_for(
-        "document.querySelector('#search-page .search-results').dataset.query === 'qianchuan'",
+        "document.querySelector('#search-page .search-results')?.dataset.query === 'qianchuan'",
         "filtered results on the search page",
     );
     let r = b.results("#search-page .search-results");
@@ -476,7 +476,7 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
     // An exact phrase.
     b.open(&format!("{base}search/?q=%22live%20rooms%22"));
     b.wait_for(
-        "document.querySelector('#search-page .search-results').dataset.query === '\"live rooms\"'",
+        "document.querySelector('#search-page .search-results')?.dataset.query === '\"live rooms\"'",
         "phrase results",
     );
     let r = b.results("#search-page .search-results");
@@ -489,7 +489,7 @@ fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
 
     b.open(&format!("{base}search/?q=qianchuan"));
     b.wait_for(
-        "document.querySelector('#search-page .search-results').dataset.query === 'qianchuan'",
+        "document.querySelector('#search-page .search-results')?.dataset.query === 'qianchuan'",
         "results for the screenshot",
     );
     b.screenshot(&shots.join("search-page.png"));
