@@ -3,12 +3,15 @@
 //! One thread per connection, at most [`MAX_CONNECTIONS`] at once (more get a 503). Every connection
 //! carries one request and is closed after its response, as the `Connection: close` header says: the
 //! server shuts its side down, so a client that reads to the end gets the end. The request head must
-//! arrive within [`HEAD_TIMEOUT`] and fit in [`MAX_HEAD`] bytes; a malformed one gets a 400. Only GET
-//! and HEAD are answered; the Host header must name this server (see [`super::path::host_allowed`]);
-//! request paths go through [`super::path::resolve`]; files read from disk are served only while
-//! their real path (symlinks followed) is inside the site's folder. HTML gets the reload script on
-//! the way out. No CORS header is ever sent. Each request sees one whole version of the site: a
-//! rebuild publishes a new map, it never changes the one being read.
+//! arrive within [`HEAD_TIMEOUT`] and fit in [`MAX_HEAD`] bytes and [`MAX_HEADERS`] lines (else 431);
+//! it is parsed by `httparse` ([`parse_request_head`], lines may end in CRLF or a bare LF), and a
+//! malformed one, or one with a control character in a header value, gets a 400. Only GET and HEAD
+//! are answered; the Host header must name this server (see [`super::path::host_allowed`]); request
+//! paths go through [`super::path::resolve`]; files read from disk are served only while their real
+//! path (symlinks followed) is inside the site's folder, and are streamed from the file to the
+//! socket with Content-Length from the open file, so a large file costs no memory for its size.
+//! HTML gets the reload script on the way out. No CORS header is ever sent. Each request sees one
+//! whole version of the site: a rebuild publishes a new map, it never changes the one being read.
 //!
 //! **Why not tiny_http.** `serve` was first built on tiny_http 0.12, and kept it until the load and
 //! hostile-request tests showed what it cannot be made to do from outside: it has no read timeout,
@@ -18,9 +21,11 @@
 //! under load); it drops a `Connection` header given to a response, so it cannot close; it aborts
 //! the process when a request declares a body larger than memory (it drains bodies into one buffer
 //! of the declared size); and it never answers a request line naming HTTP/2.0. What `serve` needs
-//! of HTTP is small (GET and HEAD of whole files, one stream of events), so it is done here, in the
-//! one module, with every limit above tested (`tests/it/serve/http.rs`, `tests/it/serve/load.rs`).
+//! of HTTP is small (GET and HEAD of whole files, one stream of events), so the connection handling
+//! is done here, in the one module, around `httparse` for the request head, with every limit above
+//! tested (`tests/it/serve/http.rs`, `tests/it/serve/load.rs`).
 
+use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -93,13 +98,27 @@ impl Shared {
 
 /// The HTTP method of a request, as far as this server cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+pub enum Method {
     /// `GET`.
     Get,
     /// `HEAD`: the same headers as GET, no body.
     Head,
     /// Anything else, answered 405.
     Other,
+}
+
+/// A request head as [`parse_request_head`] reads it: what the server needs of it, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// The method.
+    pub method: Method,
+    /// The request target as sent (`/a/?q=1`): UTF-8, without control characters or spaces.
+    pub target: String,
+    /// The Host header's value, without the spaces around it: visible ASCII only. `None` when
+    /// the request has none.
+    pub host: Option<String>,
+    /// How many bytes of the input the head took, its blank line included.
+    pub len: usize,
 }
 
 /// One request on its connection: the parsed head and the stream to answer on.
@@ -111,54 +130,65 @@ struct Request {
 }
 
 /// Why a request head was refused.
-#[derive(Debug, PartialEq, Eq)]
-enum HeadError {
-    /// Not HTTP: 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadError {
+    /// Not HTTP as this server takes it: 400, with the reason.
     Malformed(&'static str),
-    /// Longer than [`MAX_HEAD`]: 431.
+    /// Longer than [`MAX_HEAD`], or more than [`MAX_HEADERS`] header lines: 431.
     TooLarge,
     /// The client went away or was too slow: nothing to answer.
     Gone,
 }
 
-/// Parse a request head (everything before the blank line). Strict: one space between the three
-/// parts of the request line, HTTP/1.0 or 1.1, `name: value` headers with no folded lines, at most
-/// one Host.
-fn parse_head(head: &[u8]) -> Result<(Method, String, Option<String>), HeadError> {
-    let head = std::str::from_utf8(head).map_err(|_| HeadError::Malformed("not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let line = lines.next().unwrap_or_default();
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+/// The most header lines a request head may have (a browser sends about twenty).
+pub const MAX_HEADERS: usize = 100;
+
+/// Parse the request head at the start of `buf` with `httparse` (lines may end in CRLF or a bare
+/// LF). `Ok(None)`: the head is not complete yet, read more. On top of what httparse checks
+/// (tokens, one space between the parts of the request line, HTTP/1.0 or 1.1, no control
+/// characters but tabs in header values, no folded lines), the method must be letters only, there
+/// is at most one Host header, and its value is visible ASCII only, so that no control byte ever
+/// reaches the Host check. The head, its blank line included, must fit in [`MAX_HEAD`] bytes.
+pub fn parse_request_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => return Err(HeadError::TooLarge),
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+        Err(e) => return Err(HeadError::Malformed(refusal(e))),
+    };
+    if len > MAX_HEAD {
+        return Err(HeadError::TooLarge);
+    }
+    let (Some(method), Some(target), Some(_version)) = (req.method, req.path, req.version) else {
         return Err(HeadError::Malformed("bad request line"));
     };
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(HeadError::Malformed("bad method"));
     }
-    if target.is_empty() || target.bytes().any(|b| b.is_ascii_control()) {
+    if target.is_empty() || target.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return Err(HeadError::Malformed("bad request target"));
     }
-    if version != "HTTP/1.1" && version != "HTTP/1.0" {
-        return Err(HeadError::Malformed("unsupported HTTP version"));
-    }
     let mut host = None;
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            return Err(HeadError::Malformed("folded header line"));
+    for h in req.headers.iter() {
+        // httparse refuses these already; the server must not depend on its configuration.
+        if h.value.iter().any(|&b| b.is_ascii_control() && b != b'\t') {
+            return Err(HeadError::Malformed(
+                "a header value holds a control character",
+            ));
         }
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(HeadError::Malformed("header line without a colon"));
-        };
-        if name.is_empty() || name.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(HeadError::Malformed("bad header name"));
-        }
-        if name.eq_ignore_ascii_case("host") {
+        if h.name.eq_ignore_ascii_case("host") {
             if host.is_some() {
                 return Err(HeadError::Malformed("more than one Host header"));
             }
-            host = Some(value.trim().to_string());
+            let value = trim_spaces(h.value);
+            if !value.iter().all(u8::is_ascii_graphic) {
+                return Err(HeadError::Malformed("bad Host header"));
+            }
+            // Visible ASCII is UTF-8.
+            host = Some(String::from_utf8_lossy(value).into_owned());
         }
     }
     let method = match method {
@@ -166,13 +196,41 @@ fn parse_head(head: &[u8]) -> Result<(Method, String, Option<String>), HeadError
         "HEAD" => Method::Head,
         _ => Method::Other,
     };
-    Ok((method, target.to_string(), host))
+    Ok(Some(RequestHead {
+        method,
+        target: target.to_string(),
+        host,
+        len,
+    }))
 }
 
-/// Read a request head, up to the blank line, within [`HEAD_TIMEOUT`] and [`MAX_HEAD`].
-fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+/// A header value without the spaces and tabs around it (RFC 9110's optional whitespace).
+fn trim_spaces(value: &[u8]) -> &[u8] {
+    let space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !space(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |e| e + 1);
+    &value[start..end]
+}
+
+/// What a 400 says for each of httparse's refusals.
+fn refusal(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::HeaderName => "bad header name (or a folded header line)",
+        httparse::Error::HeaderValue => "a header value holds a control character",
+        httparse::Error::NewLine => "bad line end",
+        httparse::Error::Token => "bad request line",
+        httparse::Error::Version => "bad request line or unsupported HTTP version",
+        _ => "not an HTTP/1.x request",
+    }
+}
+
+/// Read a request head, up to its blank line, within [`HEAD_TIMEOUT`] and [`MAX_HEAD`]. The bytes
+/// read stay in `buf` (for an error's answer to see whether it was a HEAD request).
+fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<RequestHead, HeadError> {
     let deadline = Instant::now() + HEAD_TIMEOUT;
-    let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -183,17 +241,13 @@ fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
             Ok(0) | Err(_) => return Err(HeadError::Gone),
             Ok(n) => n,
         };
-        let searched_from = buf.len().saturating_sub(3);
         buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf[searched_from..]
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-        {
-            buf.truncate(searched_from + end);
-            return Ok(buf);
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(HeadError::TooLarge);
+        // A head can only end with a line feed: parse again only when one arrived (or when the
+        // buffer is over the limit), so a client sending a byte at a time costs no more than that.
+        if chunk[..n].contains(&b'\n') || buf.len() > MAX_HEAD {
+            if let Some(head) = parse_request_head(buf)? {
+                return Ok(head);
+            }
         }
     }
 }
@@ -259,11 +313,15 @@ fn busy(mut stream: TcpStream) {
 fn connection(mut stream: TcpStream, shared: &Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let head = read_head(&mut stream);
-    let method = match &head {
-        Ok(h) if h.starts_with(b"HEAD ") => Method::Head,
-        _ => Method::Get,
+    let mut raw = Vec::with_capacity(1024);
+    let head = read_head(&mut stream, &mut raw);
+    // An error's answer to a HEAD request has no body either.
+    let method = if raw.starts_with(b"HEAD ") {
+        Method::Head
+    } else {
+        Method::Get
     };
+    drop(raw);
     let bare = |stream: TcpStream, status: u16, body: &str| {
         let req = Request {
             method,
@@ -273,8 +331,13 @@ fn connection(mut stream: TcpStream, shared: &Arc<Shared>) {
         };
         text(req, status, body);
     };
-    match head.and_then(|h| parse_head(&h)) {
-        Ok((method, target, host)) => handle(
+    match head {
+        Ok(RequestHead {
+            method,
+            target,
+            host,
+            ..
+        }) => handle(
             Request {
                 method,
                 target,
@@ -287,7 +350,9 @@ fn connection(mut stream: TcpStream, shared: &Arc<Shared>) {
         Err(HeadError::TooLarge) => bare(
             stream,
             431,
-            &format!("the request head is larger than {MAX_HEAD} bytes\n"),
+            &format!(
+                "the request head is larger than {MAX_HEAD} bytes or has more than {MAX_HEADERS} header lines\n"
+            ),
         ),
         Err(HeadError::Gone) => {}
     }
@@ -333,27 +398,90 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Write a whole response (head and body in one write) and close. `extra` holds further header lines.
-fn send_with(req: Request, status: u16, content_type: &str, extra: &str, body: &[u8]) {
-    let head_only = req.method == Method::Head;
-    let mut out = format!(
+/// What a response carries after its head.
+enum Body {
+    /// A file of the in-memory site (shared, not copied).
+    Shared(Arc<[u8]>),
+    /// Bytes made for this response (a page with the reload script, a message).
+    Owned(Vec<u8>),
+    /// A file from disk, opened, with its length when it was opened: sent in chunks straight from
+    /// the file to the socket, so serving it takes no memory for its size.
+    File(File, u64),
+}
+
+impl Body {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Shared(b) => b.len() as u64,
+            Body::Owned(b) => b.len() as u64,
+            Body::File(_, len) => *len,
+        }
+    }
+
+    /// The bytes, for HTML that gets the reload script. A file from disk is read whole only up
+    /// to [`MAX_INJECT`] bytes; a larger one stays a file (and is sent without the script).
+    fn into_bytes(self) -> Result<Vec<u8>, Body> {
+        match self {
+            Body::Shared(b) => Ok(b.to_vec()),
+            Body::Owned(b) => Ok(b),
+            Body::File(file, len) if len <= MAX_INJECT => {
+                let mut bytes = Vec::with_capacity(len as usize);
+                // A read error midway (the file went away) leaves what was read.
+                let _ = file.take(len).read_to_end(&mut bytes);
+                Ok(bytes)
+            }
+            file => Err(file),
+        }
+    }
+}
+
+/// The largest HTML file from disk that gets the reload script (it is read whole for that).
+const MAX_INJECT: u64 = 8 << 20;
+
+/// Write a response and close: the head, then the body unless the request was HEAD. `extra` holds
+/// further header lines. Content-Length is the body's length; a file from disk that changes while
+/// it is sent is cut at that length, and one that shrinks ends the connection short, so the client
+/// sees that the body is incomplete.
+fn respond(req: Request, status: u16, content_type: &str, extra: &str, body: Body) {
+    let head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{COMMON}{extra}\r\n",
         reason(status),
         body.len()
-    )
-    .into_bytes();
-    if !head_only {
-        out.extend_from_slice(body);
-    }
+    );
     let mut stream = req.stream;
+    let sent = if req.method == Method::Head {
+        stream.write_all(head.as_bytes()).is_ok()
+    } else {
+        match body {
+            // Small bodies go out with their head in one write.
+            Body::Shared(b) => write_both(&mut stream, head.as_bytes(), &b),
+            Body::Owned(b) => write_both(&mut stream, head.as_bytes(), &b),
+            Body::File(file, len) => {
+                stream.write_all(head.as_bytes()).is_ok()
+                    && std::io::copy(&mut file.take(len), &mut stream).is_ok_and(|n| n == len)
+            }
+        }
+    };
     // The client going away is not our problem.
-    if stream.write_all(&out).is_ok() {
+    if sent {
         finish(stream);
     }
 }
 
+/// Write a head and a body: in one write when the body is small, else one after the other.
+fn write_both(stream: &mut TcpStream, head: &[u8], body: &[u8]) -> bool {
+    if body.len() <= 64 * 1024 {
+        let mut out = Vec::with_capacity(head.len() + body.len());
+        out.extend_from_slice(head);
+        out.extend_from_slice(body);
+        stream.write_all(&out).is_ok()
+    } else {
+        stream.write_all(head).is_ok() && stream.write_all(body).is_ok()
+    }
+}
+
 fn send(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
-    send_with(req, status, content_type, "", &body);
+    respond(req, status, content_type, "", Body::Owned(body));
 }
 
 fn text(req: Request, status: u16, body: &str) {
@@ -368,12 +496,12 @@ fn text(req: Request, status: u16, body: &str) {
 /// Answer one request.
 fn handle(req: Request, shared: &Arc<Shared>) {
     if !matches!(req.method, Method::Get | Method::Head) {
-        send_with(
+        respond(
             req,
             405,
             "text/plain; charset=utf-8",
             "Allow: GET, HEAD\r\n",
-            b"only GET and HEAD\n",
+            Body::Owned(b"only GET and HEAD\n".to_vec()),
         );
         return;
     }
@@ -388,24 +516,27 @@ fn handle(req: Request, shared: &Arc<Shared>) {
     let files = shared.snapshot();
     match path::resolve(&req.target, |p| files.contains_key(p)) {
         Resolved::File(p) => match files.get(&p).and_then(|e| read(e, &shared.root)) {
-            Some(bytes) => {
+            Some(body) => {
                 let ct = path::content_type(&p);
                 let body = if ct.starts_with("text/html") {
-                    reload::inject(&bytes, false)
+                    match body.into_bytes() {
+                        Ok(bytes) => Body::Owned(reload::inject(&bytes, false)),
+                        Err(large) => large,
+                    }
                 } else {
-                    bytes
+                    body
                 };
-                send(req, 200, ct, body);
+                respond(req, 200, ct, "", body);
             }
             None => not_found(req, &files, &shared.root),
         },
-        Resolved::Redirect(location) => send_with(
+        Resolved::Redirect(location) => respond(
             req,
             301,
             "text/plain; charset=utf-8",
             // The location is built from percent-encoded segments: no CR or LF can be in it.
             &format!("Location: {location}\r\n"),
-            b"",
+            Body::Owned(Vec::new()),
         ),
         Resolved::Script => send(
             req,
@@ -418,16 +549,20 @@ fn handle(req: Request, shared: &Arc<Shared>) {
     }
 }
 
-/// A file's bytes; `None` when it cannot be read or a file from disk resolves outside the site.
-fn read(entry: &Entry, root: &Path) -> Option<Vec<u8>> {
+/// A file of the site, ready to send: the shared bytes of a file made in memory, or a file from
+/// disk opened for reading. `None` when it cannot be opened, is not a regular file, or resolves
+/// (symlinks followed) outside the site's folder `root`.
+fn read(entry: &Entry, root: &Path) -> Option<Body> {
     match entry {
-        Entry::Bytes(b) => Some(b.to_vec()),
+        Entry::Bytes(b) => Some(Body::Shared(b.clone())),
         Entry::Disk(p) => {
             let real = std::fs::canonicalize(p).ok()?;
-            if !real.starts_with(root) {
+            if !real.starts_with(root) || !std::fs::metadata(&real).ok()?.is_file() {
                 return None;
             }
-            std::fs::read(real).ok()
+            let file = File::open(&real).ok()?;
+            let meta = file.metadata().ok()?;
+            meta.is_file().then(|| Body::File(file, meta.len()))
         }
     }
 }
@@ -438,6 +573,7 @@ fn not_found(req: Request, files: &Files, root: &Path) {
     let page = files
         .get("404.html")
         .and_then(|e| read(e, root))
+        .and_then(|body| body.into_bytes().ok())
         .unwrap_or_else(|| {
             b"<!doctype html><meta charset=\"utf-8\"><title>Not found</title><body><h1>Not found</h1><p>fieldbook serve has no page here (yet).</p></body>".to_vec()
         });
@@ -483,20 +619,31 @@ fn events(req: Request, shared: &Arc<Shared>) {
 mod tests {
     use super::*;
 
+    fn parse(head: &[u8]) -> Result<RequestHead, HeadError> {
+        parse_request_head(head).map(|h| h.expect("a whole head"))
+    }
+
     #[test]
     fn request_heads_parse_strictly() {
-        let ok = parse_head(b"GET /a/?q=1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAccept: */*").unwrap();
+        let head = b"GET /a/?q=1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAccept: */*\r\n\r\nbody";
+        let ok = parse(head).unwrap();
         assert_eq!(
             ok,
-            (
-                Method::Get,
-                "/a/".to_string() + "?q=1",
-                Some("127.0.0.1:1".into())
-            )
+            RequestHead {
+                method: Method::Get,
+                target: "/a/".to_string() + "?q=1",
+                host: Some("127.0.0.1:1".into()),
+                len: head.len() - 4,
+            }
         );
-        assert_eq!(parse_head(b"HEAD / HTTP/1.0").unwrap().0, Method::Head);
         assert_eq!(
-            parse_head(b"DELETE / HTTP/1.1\r\nHost: x").unwrap().0,
+            parse(b"HEAD / HTTP/1.0\r\n\r\n").unwrap().method,
+            Method::Head
+        );
+        assert_eq!(
+            parse(b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap()
+                .method,
             Method::Other
         );
         for bad in [
@@ -513,11 +660,70 @@ mod tests {
             b"GET / HTTP/1.1\r\nX: a\r\n folded",
             b"GET /\xff HTTP/1.1",
         ] {
+            let mut head = bad.to_vec();
+            head.extend_from_slice(b"\r\n\r\n");
             assert!(
-                matches!(parse_head(bad), Err(HeadError::Malformed(_))),
+                matches!(parse_request_head(&head), Err(HeadError::Malformed(_))),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn bare_line_feeds_end_lines_too() {
+        let ok = parse(b"GET /x HTTP/1.1\nHost: localhost:1\n\n").unwrap();
+        assert_eq!(ok.target, "/x");
+        assert_eq!(ok.host.as_deref(), Some("localhost:1"));
+        // Not complete until the blank line.
+        assert_eq!(parse_request_head(b"GET /x HTTP/1.1\nHost: a\n"), Ok(None));
+    }
+
+    #[test]
+    fn control_bytes_in_header_values_are_refused() {
+        for value in [
+            &b"127.0.0.1:1\x00evil"[..],
+            b"127.0.0.1:1\x0c",
+            b"127.0.0.1:1\x0b",
+            b"127.0.0.1:1\x1f",
+            b"127.0.0.1:1\x7f",
+            b"127.0.0.1\t:1",
+            b"127.0.0.1:1\r",
+        ] {
+            for name in ["Host", "X-Other"] {
+                let mut head = format!("GET / HTTP/1.1\r\n{name}: ").into_bytes();
+                head.extend_from_slice(value);
+                head.extend_from_slice(b"\r\n\r\n");
+                let r = parse_request_head(&head);
+                // A tab is allowed in other headers' values, never in Host.
+                if name != "Host" && value.contains(&b'\t') {
+                    assert!(matches!(r, Ok(Some(_))), "{r:?}");
+                } else {
+                    assert!(
+                        matches!(r, Err(HeadError::Malformed(_))),
+                        "{name}: {:?} gave {r:?}",
+                        String::from_utf8_lossy(value)
+                    );
+                }
+            }
+        }
+        // Spaces and tabs around the value are not part of it.
+        let ok = parse(b"GET / HTTP/1.1\r\nHost: \t localhost:1 \t\r\n\r\n").unwrap();
+        assert_eq!(ok.host.as_deref(), Some("localhost:1"));
+    }
+
+    #[test]
+    fn head_size_and_header_count_are_limited() {
+        let mut big = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        big.resize(MAX_HEAD + 10, b'a');
+        assert_eq!(parse_request_head(&big), Err(HeadError::TooLarge));
+        big.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(parse_request_head(&big), Err(HeadError::TooLarge));
+        let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+        for n in 0..=MAX_HEADERS {
+            many.extend_from_slice(format!("X-{n}: a\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(parse_request_head(&many), Err(HeadError::TooLarge));
     }
 }

@@ -7,6 +7,8 @@
 
 use std::net::IpAddr;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+
 /// Where the live-reload event stream is served. Never a path of a site: ids and slugs cannot start
 /// with an underscore.
 pub const EVENTS_PATH: &str = "/__fieldbook/events";
@@ -99,54 +101,52 @@ fn decode_segments(raw: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// Strict percent-decoding: a `%` must start two hex digits and the result must be UTF-8.
+/// Strict percent-decoding: every `%` must start two hex digits (`percent-encoding` would keep a
+/// stray `%` as it is, and `%zz` is no name a browser sends), and the result must be UTF-8, which
+/// also refuses overlong forms such as `%c0%ae`.
 fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = |b: u8| (b as char).to_digit(16);
-            let h = hex(*bytes.get(i + 1)?)?;
-            let l = hex(*bytes.get(i + 2)?)?;
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|d| d.into_owned())
 }
+
+/// What a path segment of a `Location` header keeps as it is: letters, digits and `-._~` (RFC 3986's
+/// unreserved characters); every other byte is `%XX`.
+const SEGMENT_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What a query may not carry into a `Location` header: control characters (a bare CR or LF would
+/// end the header and start another) and spaces; non-ASCII bytes are always encoded. The rest is kept
+/// as the browser sent it.
+const QUERY_ESCAPED: &AsciiSet = &CONTROLS.add(b' ');
 
 /// Percent-encode a path segment for a `Location` header.
 fn encode(segment: &str) -> String {
-    percent_encode(segment, |b| {
-        b.is_ascii_alphanumeric() || b"-._~".contains(&b)
-    })
+    utf8_percent_encode(segment, SEGMENT_ESCAPED).to_string()
 }
 
-/// Percent-encode what a query may not carry into a `Location` header: control characters (a bare
-/// CR or LF would end the header and start another), spaces and non-ASCII bytes. The rest is kept as
-/// the browser sent it.
+/// Percent-encode a query for a `Location` header (see [`QUERY_ESCAPED`]).
 fn encode_query(query: &str) -> String {
-    percent_encode(query, |b| b.is_ascii_graphic())
+    utf8_percent_encode(query, QUERY_ESCAPED).to_string()
 }
 
-/// `%XX` for every byte of `s` that `keep` refuses.
-fn percent_encode(s: &str, keep: impl Fn(u8) -> bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if keep(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The Content-Type of an output path, by its extension. Text types say UTF-8.
+/// The Content-Type of an output path, by its extension. The types fieldbook and its theme write
+/// are fixed here (text types say UTF-8, since fieldbook writes UTF-8; fonts by their current
+/// names); any other extension is looked up with `mime_guess`, and what it does not know is
+/// `application/octet-stream`.
 pub fn content_type(path: &str) -> &'static str {
     let ext = path
         .rsplit('/')
@@ -163,25 +163,15 @@ pub fn content_type(path: &str) -> &'static str {
         "txt" | "md" => "text/plain; charset=utf-8",
         "csv" => "text/csv; charset=utf-8",
         "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "ico" => "image/x-icon",
+        // mime_guess 2.0 still says `application/font-woff` and `application/font-sfnt`.
         "woff" => "font/woff",
         "woff2" => "font/woff2",
         "ttf" => "font/ttf",
         "otf" => "font/otf",
-        "pdf" => "application/pdf",
-        "wasm" => "application/wasm",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "mp3" => "audio/mpeg",
-        "ogg" => "audio/ogg",
-        "wav" => "audio/wav",
-        "zip" => "application/zip",
-        _ => "application/octet-stream",
+        "" => "application/octet-stream",
+        ext => mime_guess::from_ext(ext)
+            .first_raw()
+            .unwrap_or("application/octet-stream"),
     }
 }
 
@@ -354,6 +344,12 @@ mod tests {
         assert_eq!(content_type("favicon.svg"), "image/svg+xml");
         assert_eq!(content_type("img/cat.jpeg"), "image/jpeg");
         assert_eq!(content_type("LICENSE"), "application/octet-stream");
+        // Beyond fieldbook's own types, `mime_guess` knows the extension.
+        assert_eq!(content_type("img/cat.PNG"), "image/png");
+        assert_eq!(content_type("fonts/a.woff"), "font/woff");
+        assert_eq!(content_type("a.webp"), "image/webp");
+        assert_eq!(content_type("doc/guide.pdf"), "application/pdf");
+        assert_eq!(content_type("a.no-such-ext"), "application/octet-stream");
         assert_eq!(content_type("v1.2/file"), "application/octet-stream");
     }
 

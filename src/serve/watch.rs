@@ -6,6 +6,16 @@
 //! in batches: a batch closes once no event has come for a short quiet time, so an editor's
 //! write-temp-then-rename save, a `git checkout` or a script touching hundreds of files gives one
 //! rebuild, not hundreds.
+//!
+//! **Why not notify-debouncer-full.** Its debouncer releases each path's events once *that path*
+//! has been quiet for its timeout, on every tick (a quarter of the timeout), while other paths are
+//! still changing; a batch here closes only once *no* path has changed for [`QUIET`]. So a `git
+//! checkout` or a script writing files over longer than the timeout would come out in many
+//! pieces, each a rebuild (`a_burst_of_changes_is_one_rebuild` pins one or two). Covering an
+//! editor's delete-then-recreate with it would take a timeout of at least [`VANISH_GRACE`] on
+//! every event, where here only a batch in which a page vanished waits that long; and it has no
+//! [`MAX_BATCH`]. Its rename stitching would add nothing: a rename is two paths to look at again,
+//! which [`changes_of`] takes as they come.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};

@@ -3,8 +3,9 @@
 //! the theme choice and ticked checklist items survive a reload, path progress is remembered, and
 //! sidebar groups load from nav.json. Everything is done with the keyboard.
 //!
-//! Skipped, with a message, when no Chromium is installed; set `FIELDBOOK_REQUIRE_BROWSER=1` (as CI
-//! should) to fail instead, and `FIELDBOOK_CHROMIUM` to pick the binary.
+//! Skipped, with a message, when no Chromium is installed; with `FIELDBOOK_REQUIRE_BROWSER=1` (as
+//! `.ci/run` sets) it fails instead, and `FIELDBOOK_CHROMIUM` picks the binary
+//! (`crate::support::chromium_or_skip`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,42 +17,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::TestSite;
+use crate::support::{chromium_or_skip, TestSite};
 
 const TIMEOUT: Duration = Duration::from_secs(45);
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("FIELDBOOK_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let names = [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ];
-    let dirs = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    names
-        .iter()
-        .flat_map(|n| dirs.iter().map(move |d| d.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// The browser, or `None` (after saying why) when the test should be skipped.
-fn browser_or_skip() -> Option<PathBuf> {
-    match chromium() {
-        Some(p) => Some(p),
-        None if std::env::var_os("FIELDBOOK_REQUIRE_BROWSER").is_some() => {
-            panic!("FIELDBOOK_REQUIRE_BROWSER is set but no Chromium was found (set FIELDBOOK_CHROMIUM)")
-        }
-        None => {
-            eprintln!("skipping the browser test: no Chromium found (install chromium or set FIELDBOOK_CHROMIUM)");
-            None
-        }
-    }
-}
 
 /// A static file server for a built site, on a free local port, for as long as it lives.
 struct Server {
@@ -427,7 +395,9 @@ fn site() -> TestSite {
 
 #[test]
 fn theme_choice_checklists_and_path_progress_survive_a_reload() {
-    let Some(binary) = browser_or_skip() else {
+    let Some(binary) =
+        chromium_or_skip("theme_choice_checklists_and_path_progress_survive_a_reload")
+    else {
         return;
     };
     let s = site();

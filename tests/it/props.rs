@@ -1,5 +1,6 @@
 //! Property tests: the text-handling parts of the library (front-matter split, front-matter
-//! validation, Markdown, slugs and heading anchors, the search tokenizer, the serve path resolver)
+//! validation, Markdown, slugs and heading anchors, the search tokenizer, the serve path resolver
+//! and request-head parser)
 //! never panic on any input, and keep the invariants the rest of the site relies on.
 //!
 //! Each property runs a few hundred generated cases; `PROPTEST_CASES=10000 cargo test --test it props`
@@ -15,6 +16,7 @@ use fieldbook::markdown::{fill_holes, fill_text_holes, render, Fill, LinkKind, M
 use fieldbook::schema::Value;
 use fieldbook::search::query;
 use fieldbook::search::tokenize::{self, Piece, MAX_WORD_BYTES};
+use fieldbook::serve::http::{parse_request_head, HeadError, Method, MAX_HEAD};
 use fieldbook::serve::path::{content_type, host_allowed, resolve, Resolved};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -824,5 +826,113 @@ proptest! {
             );
         }
         prop_assert!(!content_type(&host).is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serve: the request-head parser
+
+const HEAD_PIECES: &[&[u8]] = &[
+    b"GET ",
+    b"HEAD ",
+    b"POST ",
+    b"G3T ",
+    b"/",
+    b"/a/?q=1",
+    b"%2e%2e",
+    b" HTTP/1.1",
+    b" HTTP/1.0",
+    b" HTTP/2.0",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\r\n\r\n",
+    b"\n\n",
+    b"Host: ",
+    b"host:",
+    b"127.0.0.1:8080",
+    b"localhost:1",
+    b"[::1]:1",
+    b"X-A: ",
+    b": ",
+    b" ",
+    b"\t",
+    b"\0",
+    b"\x0b",
+    b"\x0c",
+    b"\x1b",
+    b"\x7f",
+    b"\xff",
+    b"\xc3\xa9",
+];
+
+/// Bytes built from pieces of HTTP heads and arbitrary bytes.
+fn head_soup(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => select(HEAD_PIECES).prop_map(<[u8]>::to_vec),
+            1 => any::<u8>().prop_map(|b| vec![b]),
+        ],
+        0..max,
+    )
+    .prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
+
+    /// Whatever the bytes, the parser answers without a panic, and a head it accepts ends inside the
+    /// input and carries no control character in its target or Host value.
+    #[test]
+    fn request_heads_never_panic_and_accepted_ones_hold_no_control_bytes(
+        data in prop_oneof![prop::collection::vec(any::<u8>(), 0..200), head_soup(40)],
+    ) {
+        match parse_request_head(&data) {
+            Ok(Some(head)) => {
+                prop_assert!(head.len <= data.len() && head.len <= MAX_HEAD);
+                prop_assert!(!head.target.is_empty());
+                prop_assert!(!head.target.bytes().any(|b| b.is_ascii_control() || b == b' '), "{head:?}");
+                if let Some(host) = &head.host {
+                    prop_assert!(host.bytes().all(|b| b.is_ascii_graphic()), "{head:?}");
+                }
+            }
+            Ok(None) => prop_assert!(data.len() < MAX_HEAD),
+            Err(HeadError::Malformed(_) | HeadError::TooLarge) => {}
+            Err(HeadError::Gone) => prop_assert!(false, "the parser said Gone"),
+        }
+    }
+
+    /// A plain request parses the same with CRLF and bare LF line ends, and a control byte put into
+    /// any header value makes it a 400.
+    #[test]
+    fn lf_and_crlf_heads_parse_alike_and_control_bytes_are_refused(
+        head in any::<bool>(),
+        target in "/[a-z0-9%._~/-]{0,20}(\\?[a-z0-9=&]{0,8})?",
+        host in "(localhost|127\\.0\\.0\\.1|\\[::1\\]):[0-9]{1,5}",
+        extra in prop::collection::vec(("[A-Za-z][A-Za-z0-9-]{0,8}", "[ -~]{0,16}"), 0..4),
+        bad in 0u8..0x20,
+    ) {
+        let method = if head { "HEAD" } else { "GET" };
+        let mut lines = vec![format!("{method} {target} HTTP/1.1"), format!("Host: {host}")];
+        lines.extend(extra.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("host")).map(|(n, v)| format!("{n}: {v}")));
+        let crlf = format!("{}\r\n\r\n", lines.join("\r\n"));
+        let lf = format!("{}\n\n", lines.join("\n"));
+        let a = parse_request_head(crlf.as_bytes());
+        let b = parse_request_head(lf.as_bytes());
+        let Ok(Some(a)) = a else { panic!("{crlf:?}: {a:?}") };
+        let Ok(Some(b)) = b else { panic!("{lf:?}: {b:?}") };
+        prop_assert_eq!(a.method, if head { Method::Head } else { Method::Get });
+        prop_assert_eq!((&a.target, &a.host), (&target, &Some(host.clone())));
+        prop_assert_eq!((&a.method, &a.target, &a.host), (&b.method, &b.target, &b.host));
+        if bad != b'\t' {
+            for at in 1..lines.len() {
+                let mut spoiled = lines.clone();
+                spoiled[at].push(bad as char);
+                spoiled[at].push('x');
+                let text = format!("{}\r\n\r\n", spoiled.join("\r\n"));
+                let r = parse_request_head(text.as_bytes());
+                prop_assert!(matches!(r, Err(HeadError::Malformed(_))), "{text:?}: {r:?}");
+            }
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! headless Chromium over the DevTools protocol, types into the header box and reads the results.
 //!
 //! Skipped, with a message, when no Chromium is installed (CI installs Debian's `chromium`; with
-//! `CI` set a missing browser fails instead, so the test cannot go quietly missing there).
-//! `FIELDBOOK_CHROMIUM` names another binary.
+//! `FIELDBOOK_REQUIRE_BROWSER` or `CI` set a missing browser fails instead, so the test cannot go
+//! quietly missing there). `FIELDBOOK_CHROMIUM` names another binary
+//! (`crate::support::chromium_or_skip`).
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -17,17 +18,7 @@ use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
 use crate::search::search_site;
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("FIELDBOOK_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
-        .find(|p| p.is_file())
-}
+use crate::support::chromium_or_skip;
 
 /// What the server sent: (URL path, body bytes), in order.
 type Served = Arc<Mutex<Vec<(String, usize)>>>;
@@ -375,11 +366,9 @@ fn decode_base64(s: &str) -> Vec<u8> {
 
 #[test]
 fn typing_in_the_header_box_finds_english_chinese_and_mixed_queries() {
-    let Some(binary) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium is not installed, and CI must run the browser test (apt-get install chromium)");
-        }
-        eprintln!("SKIPPED search browser test: no chromium found (install Debian's `chromium`, or set FIELDBOOK_CHROMIUM)");
+    let Some(binary) =
+        chromium_or_skip("typing_in_the_header_box_finds_english_chinese_and_mixed_queries")
+    else {
         return;
     };
     let site = search_site();
@@ -519,7 +508,10 @@ fn decode_base64_round_trips_a_known_value() {
 #[test]
 #[ignore]
 fn bench_queries_against_pagefind() {
-    let (Some(binary), Some(dir)) = (chromium(), std::env::var_os("FIELDBOOK_BENCH_SITE")) else {
+    let (Some(binary), Some(dir)) = (
+        crate::support::look_for_chromium(|name| std::env::var_os(name)).found(),
+        std::env::var_os("FIELDBOOK_BENCH_SITE"),
+    ) else {
         eprintln!("SKIPPED: set FIELDBOOK_BENCH_SITE to a built site with pagefind/ in it, and install chromium");
         return;
     };

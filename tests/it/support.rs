@@ -138,3 +138,84 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// Where a browser test gets its Chromium, or why it has none.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BrowserLookup {
+    /// Run the test with this binary.
+    Found(PathBuf),
+    /// No browser here, and none is required: the test says so and passes.
+    Skip(String),
+    /// No browser here, but one is required (CI): the test must fail.
+    Missing(String),
+}
+
+/// Find Chromium for a browser test: the binary named by `FIELDBOOK_CHROMIUM` (or `CHROMIUM`), else
+/// `chromium`, `chromium-browser`, `google-chrome` or `google-chrome-stable` on `PATH`. With
+/// `FIELDBOOK_REQUIRE_BROWSER` (or `CI`) set, not finding one is [`BrowserLookup::Missing`], never a
+/// skip, so a browser test cannot go quietly missing where it must run. `var` reads the
+/// environment (a parameter, so that the rule itself can be tested).
+pub fn look_for_chromium(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> BrowserLookup {
+    let named = var("FIELDBOOK_CHROMIUM").or_else(|| var("CHROMIUM"));
+    let found = match &named {
+        Some(p) => Some(PathBuf::from(p)).filter(|p| p.is_file()),
+        None => {
+            let dirs: Vec<PathBuf> = var("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default();
+            [
+                "chromium",
+                "chromium-browser",
+                "google-chrome",
+                "google-chrome-stable",
+            ]
+            .iter()
+            .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
+            .find(|p| p.is_file())
+        }
+    };
+    if let Some(p) = found {
+        return BrowserLookup::Found(p);
+    }
+    let why = match named {
+        Some(p) => format!(
+            "FIELDBOOK_CHROMIUM names {}, which is not a file",
+            PathBuf::from(p).display()
+        ),
+        None => "no chromium, chromium-browser or google-chrome on PATH".to_string(),
+    };
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    if set("FIELDBOOK_REQUIRE_BROWSER") || set("CI") {
+        BrowserLookup::Missing(format!(
+            "{why}, and FIELDBOOK_REQUIRE_BROWSER or CI is set, so the browser tests must run: install Debian's `chromium` (apt-get install chromium) or set FIELDBOOK_CHROMIUM"
+        ))
+    } else {
+        BrowserLookup::Skip(format!(
+            "{why} (install Debian's `chromium` or set FIELDBOOK_CHROMIUM; set FIELDBOOK_REQUIRE_BROWSER=1 to fail instead)"
+        ))
+    }
+}
+
+/// Chromium for the browser test `test`, or `None` after printing that it is skipped. Panics when a
+/// browser is required and none is found (see [`look_for_chromium`]).
+#[track_caller]
+pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+    match look_for_chromium(|name| std::env::var_os(name)) {
+        BrowserLookup::Found(p) => Some(p),
+        BrowserLookup::Skip(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            None
+        }
+        BrowserLookup::Missing(why) => panic!("{test} cannot run: {why}"),
+    }
+}
+
+impl BrowserLookup {
+    /// The binary, if one was found.
+    pub fn found(self) -> Option<PathBuf> {
+        match self {
+            BrowserLookup::Found(p) => Some(p),
+            _ => None,
+        }
+    }
+}

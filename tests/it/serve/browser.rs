@@ -1,10 +1,12 @@
 //! A real browser: headless Chromium, driven over the DevTools protocol (a minimal client on a
 //! websocket), opens a served page; edits to the file update it, a broken edit shows the overlay
 //! with the file and line (a screenshot is saved for people to look at), the fix removes it, and a
-//! stylesheet change is applied without reloading. Skipped, saying so, when Chromium is not installed.
+//! stylesheet change is applied without reloading. Skipped, saying so, when Chromium is not installed;
+//! with `FIELDBOOK_REQUIRE_BROWSER=1` (as `.ci/run` sets) that fails instead
+//! (`crate::support::chromium_or_skip`).
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,20 +18,6 @@ use super::{fixture, write, Server};
 
 /// Browser steps get longer than the other tests: Chromium starts slowly on a busy 2-core machine.
 const WAIT: Duration = Duration::from_secs(60);
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file())
-}
 
 struct Browser {
     child: Child,
@@ -192,8 +180,8 @@ fn base64_decode(s: &str) -> Vec<u8> {
 
 #[test]
 fn an_open_page_follows_edits_errors_and_fixes() {
-    let Some(exe) = chromium() else {
-        eprintln!("SKIPPED browser test: Chromium not found (install the `chromium` package, or set CHROMIUM=/path/to/chrome)");
+    let Some(exe) = crate::support::chromium_or_skip("an_open_page_follows_edits_errors_and_fixes")
+    else {
         return;
     };
     let site = fixture();
@@ -289,4 +277,55 @@ fn an_open_page_follows_edits_errors_and_fixes() {
         &s,
     );
     assert_eq!(cdp.eval("window.__notReloaded === true"), Value::Bool(true));
+}
+
+#[test]
+fn a_required_browser_that_is_missing_fails_instead_of_skipping() {
+    use crate::support::{look_for_chromium, BrowserLookup};
+    use std::ffi::OsString;
+    let empty = tempfile::tempdir().unwrap();
+    let path = OsString::from(empty.path());
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        let path = path.clone();
+        move |name: &str| {
+            if name == "PATH" {
+                return Some(path.clone());
+            }
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    };
+    // Nothing on PATH: a skip on a developer's machine, a failure where a browser is required.
+    assert!(matches!(
+        look_for_chromium(env(&[])),
+        BrowserLookup::Skip(_)
+    ));
+    for required in [&[("FIELDBOOK_REQUIRE_BROWSER", "1")][..], &[("CI", "true")]] {
+        match look_for_chromium(env(required)) {
+            BrowserLookup::Missing(why) => {
+                assert!(why.contains("apt-get install chromium"), "{why}")
+            }
+            other => panic!("{required:?}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        look_for_chromium(env(&[("FIELDBOOK_REQUIRE_BROWSER", "0")])),
+        BrowserLookup::Skip(_)
+    ));
+    // A named binary that is not there is no browser either.
+    match look_for_chromium(env(&[
+        ("FIELDBOOK_CHROMIUM", "/no/such/chromium"),
+        ("FIELDBOOK_REQUIRE_BROWSER", "1"),
+    ])) {
+        BrowserLookup::Missing(why) => assert!(why.contains("/no/such/chromium"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // One on PATH is found.
+    let exe = empty.path().join("chromium");
+    std::fs::write(&exe, "").unwrap();
+    assert_eq!(
+        look_for_chromium(env(&[("FIELDBOOK_REQUIRE_BROWSER", "1")])),
+        BrowserLookup::Found(exe)
+    );
 }

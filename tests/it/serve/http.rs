@@ -418,3 +418,109 @@ fn beyond_the_connection_limit_a_request_gets_a_503_and_service_resumes_after() 
     drop(silent);
     s.wait_body("/", "Welcome home.");
 }
+
+#[test]
+fn a_request_with_bare_lf_line_ends_is_answered() {
+    let site = fixture();
+    let s = Server::start(site.path(), &[]);
+    let start = std::time::Instant::now();
+    let r = raw_exchange(
+        s.port,
+        format!("GET /tools/alpha/ HTTP/1.1\nHost: 127.0.0.1:{}\n\n", s.port).as_bytes(),
+    );
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r:?}");
+    assert!(r.contains("Alpha is the first tool."), "{r}");
+    // Answered at once, not when the head's time is up.
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Mixed line ends, and a HEAD request, too.
+    let r = raw_exchange(
+        s.port,
+        format!("HEAD / HTTP/1.1\r\nHost: 127.0.0.1:{}\n\r\n", s.port).as_bytes(),
+    );
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r:?}");
+    assert!(r.ends_with("\r\n\r\n"), "HEAD sent a body: {r:?}");
+}
+
+#[test]
+fn nul_and_control_bytes_in_header_values_get_a_400() {
+    let site = fixture();
+    let s = Server::start(site.path(), &[]);
+    let host = format!("127.0.0.1:{}", s.port);
+    for (header, value) in [
+        ("Host", format!("{host}\0")),
+        ("Host", format!("{host}\0evil.example")),
+        // Form feed and vertical tab are whitespace to `str::trim`: once they reached the Host
+        // check and were trimmed away, so the request was answered.
+        ("Host", format!("{host}\x0c")),
+        ("Host", format!("\x0b{host}")),
+        ("Host", format!("{host}\x1b[2J")),
+        ("Host", format!("127.0.0.1\t:{}", s.port)),
+        ("X-Note", "a\0b".to_string()),
+        ("X-Note", "a\x01b".to_string()),
+        ("X-Note", "a\x7fb".to_string()),
+    ] {
+        let head = if header == "Host" {
+            format!("GET / HTTP/1.1\r\nHost: {value}\r\n\r\n")
+        } else {
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\n{header}: {value}\r\n\r\n")
+        };
+        let r = raw_exchange(s.port, head.as_bytes());
+        assert!(
+            r.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{header}: {value:?} got {r:?}"
+        );
+        assert!(!r.contains("Welcome home"), "{value:?}");
+    }
+    // A tab inside another header's value is allowed (HTTP allows it), and spaces and tabs around
+    // the Host value are not part of it.
+    let r = raw_exchange(
+        s.port,
+        format!("GET / HTTP/1.1\r\nHost: \t{host} \r\nX-Note: a\tb\r\n\r\n").as_bytes(),
+    );
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r:?}");
+}
+
+#[test]
+fn files_from_static_are_sent_whole_from_disk_and_html_gets_the_script() {
+    let site = fixture();
+    write(
+        site.path(),
+        "static/plain.html",
+        "<!doctype html><title>P</title><body><p>from static</p></body>",
+    );
+    // 300 KB that is not one byte repeated, so a chunk out of place would show.
+    let data: Vec<u8> = (0..300_000u32).map(|n| (n * 7 % 251) as u8).collect();
+    std::fs::write(site.path().join("static/data.bin"), &data).unwrap();
+    let s = Server::start(site.path(), &[]);
+    let r = s.get("/data.bin");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Length"), Some("300000"));
+    assert!(r.body == data, "the body differs from the file");
+    let h = request(
+        s.port,
+        "HEAD",
+        "/data.bin",
+        &format!("127.0.0.1:{}", s.port),
+    );
+    assert_eq!(h.header("Content-Length"), Some("300000"));
+    assert!(h.body.is_empty());
+    let page = s.get("/plain.html");
+    assert_eq!(
+        page.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        page.text()
+            .contains("<p>from static</p><script src=\"/__fieldbook/reload.js\"></script></body>"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(
+        page.header("Content-Length"),
+        Some(page.body.len().to_string().as_str())
+    );
+}

@@ -5,6 +5,7 @@ mod browser;
 mod http;
 mod live;
 mod load;
+mod memory;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -123,6 +124,11 @@ impl Server {
             port,
             output,
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the server is still running.
