@@ -74,6 +74,26 @@ pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, Outside> {
     }
 }
 
+/// Open `path` for reading by the rule of [`resolve_inside`], checking the file that was opened
+/// rather than the name that was resolved: on Linux the open file's own path (`/proc/self/fd`) must
+/// obey the rule too, so a link swapped in between the check and the open is caught.
+pub fn open_inside(root: &Path, path: &Path) -> Result<std::fs::File, Outside> {
+    let real = resolve_inside(root, path)?;
+    let file = std::fs::File::open(&real).map_err(Outside::Unreadable)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .map_err(Outside::Unreadable)?;
+        match opened.strip_prefix(root) {
+            Ok(rest) if !rest.components().any(is_hidden) => {}
+            Ok(_) => return Err(Outside::Hidden(opened)),
+            Err(_) => return Err(Outside::Away(opened)),
+        }
+    }
+    Ok(file)
+}
+
 fn is_hidden(c: Component) -> bool {
     matches!(c, Component::Normal(n) if n.to_string_lossy().starts_with('.'))
 }
@@ -272,6 +292,9 @@ mod tests {
         link(&secret.to_string_lossy(), "host.txt");
         link("../.git/config", "git.txt");
         assert!(resolve_inside(&root, &root.join("static/b.txt")).is_ok());
+        assert!(open_inside(&root, &root.join("static/b.txt")).is_ok());
+        assert!(open_inside(&root, &root.join("static/host.txt")).is_err());
+        assert!(open_inside(&root, &root.join("static/git.txt")).is_err());
         assert!(matches!(
             resolve_inside(&root, &root.join("static/host.txt")),
             Err(Outside::Away(_))

@@ -62,7 +62,9 @@ pub fn classify(rel: &Path, theme: &str) -> Option<Change> {
         })
         .collect::<Option<Vec<_>>>()?;
     let (first, rest) = parts.split_first()?;
-    if parts.iter().any(|p| p.starts_with('.')) || parts.last().is_some_and(|n| is_temp(n)) {
+    if parts.iter().any(|p| p.starts_with('.'))
+        || parts.last().is_some_and(|n| crate::sitefs::is_leftover(n))
+    {
         return None;
     }
     match (*first, rest) {
@@ -81,31 +83,6 @@ pub fn classify(rel: &Path, theme: &str) -> Option<Change> {
         ("themes", []) => Some(Change::Template),
         _ => None,
     }
-}
-
-/// Editors' and tools' temporary files: backups (`page.md~`), swap files, JetBrains' safe-write files,
-/// `sed -i`'s work files, Emacs' lock and auto-save files, vim's write test file.
-fn is_temp(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    name.ends_with('~')
-        || (name.starts_with('#') && name.ends_with('#'))
-        || name == "4913"
-        || [
-            ".swp",
-            ".swx",
-            ".swo",
-            ".tmp",
-            ".kate-swp",
-            ".crdownload",
-            ".part",
-            "___jb_tmp___",
-            "___jb_old___",
-        ]
-        .iter()
-        .any(|s| lower.ends_with(s))
-        || (name.len() == 9
-            && name.starts_with("sed")
-            && name[3..].chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Whether a notify event kind can mean a change of content (reads and opens cannot).
