@@ -885,6 +885,7 @@ mod tests {
         assert!(range(&args(&[("end", 5), ("step_by", 0)])).is_err());
         assert!(range(&args(&[("end", MAX_RANGE as i64 + 1)])).is_err());
         assert!(range(&args(&[("end", -1)])).is_err());
+        start_render();
         for _ in 0..MAX_RANGE_PER_RENDER / MAX_RANGE {
             assert!(range(&args(&[("end", MAX_RANGE as i64)])).is_ok());
         }
