@@ -156,6 +156,9 @@ impl Templates {
                 .iter()
                 .filter_map(|(_, shown, text)| guard::preflight(shown, text)),
         );
+        if diags.is_empty() {
+            diags.extend(guard::extends_chains(&files));
+        }
         if !diags.is_empty() {
             return Err(diags);
         }

@@ -247,6 +247,38 @@ fn a_long_chain_of_macros_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn a_long_chain_of_extends_is_an_error_not_a_memory_blowup() {
+    let mut files: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("templates/t{i}.html"),
+                format!("{{% extends \"t{}.html\" %}}{{% block b %}}{{{{ super() }}}}{i}{{% endblock b %}}", i + 1),
+            )
+        })
+        .collect();
+    files.push((
+        "templates/t40.html".into(),
+        "{% block b %}root{% endblock b %}".into(),
+    ));
+    files.push((
+        "templates/page.html".into(),
+        "\n{% extends \"t0.html\" %}{% block b %}page{% endblock b %}".into(),
+    ));
+    let list: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let site = site_with(&list);
+    let err = both_fail(&site);
+    assert!(err.contains("templates/page.html:2:13"), "{err}");
+    assert!(
+        err.contains("`page.html` extends a chain of more than 32 templates"),
+        "{err}"
+    );
+    assert_eq!(err.matches("error[").count(), 1, "{err}");
+}
+
+#[test]
 fn legitimate_and_imported_macros_keep_working() {
     let site = site_with(&[
         (
