@@ -1,6 +1,10 @@
 //! Stage 6: templates. Loads the theme's templates once (the default theme is embedded in the binary;
 //! a site may select its own under `themes/<name>/`), lets the site's `templates/` override any of them,
-//! and renders the context structs of [`crate::views`] with tera (autoescape on).
+//! and renders the context structs of [`crate::views`] with tera (autoescape on). [`guard`] keeps
+//! the templates from reading the machine or crashing the build: checked once as they load, and a
+//! byte counter and a bounded `range()` while they render.
+
+mod guard;
 
 use std::path::Path;
 
@@ -141,12 +145,21 @@ impl Templates {
             Ok(list) => add(list, "templates", &mut files),
             Err(d) => return Err(d),
         }
+        diags.extend(
+            files
+                .iter()
+                .filter_map(|(_, shown, text)| guard::preflight(shown, text)),
+        );
+        if diags.is_empty() {
+            diags.extend(guard::extends_chains(&files));
+        }
         if !diags.is_empty() {
             return Err(diags);
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".xml"]);
         tera.set_escape_fn(escape_html);
+        guard::install(&mut tera);
         let shown_of = |name: &str| {
             files
                 .iter()
@@ -166,6 +179,15 @@ impl Templates {
                 located.unwrap_or_else(|| template_error(&shown_of(&name), &e))
             ]);
         }
+        let texts: Vec<guard::Text> = files
+            .iter()
+            .map(|(name, shown, text)| guard::Text { name, shown, text })
+            .collect();
+        let problems = guard::check(&tera, &texts);
+        drop(texts);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         Ok(Templates {
             tera,
             sources: files,
@@ -177,10 +199,26 @@ impl Templates {
     }
 
     /// Render a template. Build the context from [`crate::views`] structs with `Context::insert`.
+    /// The output is capped at [`guard::MAX_OUTPUT`] bytes.
     pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
-        self.tera
-            .render(name, ctx)
-            .map_err(|e| self.render_error(name, &e))
+        guard::start_render();
+        let mut out = guard::CappedOutput::new();
+        match self.tera.render_to(name, ctx, &mut out) {
+            Ok(()) => String::from_utf8(out.bytes).map_err(|_| {
+                Diagnostic::error("template", "template error: the output is not valid UTF-8")
+                    .in_file(self.shown(name))
+            }),
+            Err(_) if out.over => Err(guard::output_too_large(&self.shown(name), name)),
+            Err(e) => Err(self.render_error(name, &e)),
+        }
+    }
+
+    /// The path of a template as errors show it.
+    fn shown(&self, name: &str) -> String {
+        self.sources
+            .iter()
+            .find(|s| s.0 == name)
+            .map_or_else(|| format!("templates/{name}"), |s| s.1.clone())
     }
 
     /// A render error on the line of the template that caused it. tera names the template and the
@@ -236,6 +274,9 @@ fn culprit(msg: &str) -> Option<(String, Use)> {
     };
     if let Some(f) = quoted("Filter ", '\'', '\'') {
         return Some((f, Use::Filter));
+    }
+    if let Some(f) = quoted("Function call ", '\'', '\'') {
+        return Some((f, Use::Function));
     }
     if let Some(f) = quoted("Function ", '\'', '\'') {
         return Some((f, Use::Function));
@@ -295,6 +336,8 @@ fn find_use(text: &str, needle: &str, how: Use) -> Option<std::ops::Range<usize>
 fn render_help(msg: &str) -> String {
     if msg.contains("Filter '") {
         "this filter does not exist in tera; see the filters in tera's documentation".into()
+    } else if msg.contains("Function call 'range'") {
+        guard::RANGE_HELP.into()
     } else if msg.contains("Variable `") {
         "this variable is not in the template's context; the README lists what each template gets (`site`, `page`, ...); use `| default(value=...)` for optional values".into()
     } else {

@@ -15,4 +15,5 @@ mod search;
 mod search_browser;
 mod serve;
 mod support;
+mod templates;
 mod theme;
