@@ -695,37 +695,20 @@ pub fn check(tera: &Tera, texts: &[Text]) -> Vec<Diagnostic> {
         })
         .collect();
 
-    // Depth-first, without recursion (the graph may be long): colour 0 unseen, 1 on the path, 2 done.
     let n = keys.len();
-    let mut colour = vec![0u8; n];
     let mut depth_of = vec![0usize; n];
     // For the deepest chain: the edge each part's depth came through.
     let mut via: Vec<Option<usize>> = vec![None; n];
     let mut cycles: Vec<(usize, Vec<usize>)> = Vec::new();
-    for root in 0..n {
-        if colour[root] != 0 {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
-        colour[root] = 1;
-        while let Some(top) = stack.len().checked_sub(1) {
-            let (node, next) = stack[top];
-            if let Some(&(_, _, to)) = edges[node].get(next) {
-                stack[top].1 += 1;
-                match colour[to] {
-                    0 => {
-                        colour[to] = 1;
-                        stack.push((to, 0));
-                    }
-                    1 => {
-                        let from = stack.iter().position(|&(p, _)| p == to).unwrap_or(0);
-                        let path: Vec<usize> = stack[from..].iter().map(|&(p, _)| p).collect();
-                        cycles.push((to, path));
-                    }
-                    _ => {}
-                }
-                continue;
+    depth_first(
+        n,
+        |node, k| edges[node].get(k).map(|e| e.2),
+        |path| {
+            if let Some(&entry) = path.first() {
+                cycles.push((entry, path.to_vec()));
             }
+        },
+        |node| {
             // All of this part's steps are done: its depth is known.
             let mut d = parts[&keys[node]].deepest;
             for (k, (at, _, to)) in edges[node].iter().enumerate() {
@@ -736,10 +719,8 @@ pub fn check(tera: &Tera, texts: &[Text]) -> Vec<Diagnostic> {
                 }
             }
             depth_of[node] = d;
-            colour[node] = 2;
-            stack.pop();
-        }
-    }
+        },
+    );
 
     let label = |p: &Part| match p {
         Part::Body(f) => f.clone(),
@@ -834,9 +815,28 @@ fn file_cycles<'a>(names: &[&'a str], next: impl Fn(&str) -> Vec<&'a str>) -> Ve
                 .collect()
         })
         .collect();
-    let mut colour = vec![0u8; names.len()];
     let mut out = Vec::new();
-    for root in 0..names.len() {
+    depth_first(
+        names.len(),
+        |node, k| edges[node].get(k).copied(),
+        |path| out.push(path.iter().map(|&p| names[p]).collect()),
+        |_| {},
+    );
+    out
+}
+
+/// Depth-first over a graph of `n` nodes whose `k`-th edge from `node` is `edge(node, k)`, without
+/// recursion (the graph may be long). `cycle` gets the path from the node an edge closes back to,
+/// once per closing edge; `done` gets each node once all that it leads to is done (post-order).
+fn depth_first(
+    n: usize,
+    edge: impl Fn(usize, usize) -> Option<usize>,
+    mut cycle: impl FnMut(&[usize]),
+    mut done: impl FnMut(usize),
+) {
+    // 0 unseen, 1 on the path, 2 done.
+    let mut colour = vec![0u8; n];
+    for root in 0..n {
         if colour[root] != 0 {
             continue;
         }
@@ -844,7 +844,8 @@ fn file_cycles<'a>(names: &[&'a str], next: impl Fn(&str) -> Vec<&'a str>) -> Ve
         let mut stack = vec![(root, 0usize)];
         while let Some(top) = stack.len().checked_sub(1) {
             let (node, k) = stack[top];
-            let Some(&to) = edges[node].get(k) else {
+            let Some(to) = edge(node, k) else {
+                done(node);
                 colour[node] = 2;
                 stack.pop();
                 continue;
@@ -857,13 +858,13 @@ fn file_cycles<'a>(names: &[&'a str], next: impl Fn(&str) -> Vec<&'a str>) -> Ve
                 }
                 1 => {
                     let from = stack.iter().position(|&(p, _)| p == to).unwrap_or(0);
-                    out.push(stack[from..].iter().map(|&(p, _)| names[p]).collect());
+                    let path: Vec<usize> = stack[from..].iter().map(|&(p, _)| p).collect();
+                    cycle(&path);
                 }
                 _ => {}
             }
         }
     }
-    out
 }
 
 /// Put a diagnostic at the range `find` gives in the file's text, or on the file.

@@ -89,10 +89,16 @@ impl TestSite {
 
     /// Run `fieldbook ARGS` in the site's folder.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[])
+    }
+
+    /// [`TestSite::run`] with more variables in the environment.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_fieldbook"))
             .args(args)
             .current_dir(self.root())
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .expect("run fieldbook");
         Run {

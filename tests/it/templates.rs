@@ -2,8 +2,6 @@
 //! includes, runaway loops and deeply nested template text are located errors in `build` and
 //! `check` alike, nothing is written, and `serve` keeps the last good site.
 
-use std::process::Command;
-
 use crate::serve::{write, Server};
 use crate::support::{Run, TestSite};
 
@@ -24,18 +22,7 @@ fn site_with(templates: &[(&str, &str)]) -> TestSite {
 
 /// Run fieldbook with the secret in its environment.
 fn run(site: &TestSite, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_fieldbook"))
-        .args(args)
-        .current_dir(site.root())
-        .env("NO_COLOR", "1")
-        .env(SECRET_VAR, SECRET)
-        .output()
-        .expect("run fieldbook");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    site.run_with_env(args, &[(SECRET_VAR, SECRET)])
 }
 
 /// `build` and `check` both fail with exit code 1 and the same errors, print no secret, and write
