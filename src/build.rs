@@ -893,6 +893,9 @@ struct GraphNode<'a> {
     kind: Option<&'a str>,
     title: &'a str,
     url: &'a str,
+    /// The page's file, relative to content/ (`tools/doudian.md`), so that editors and other tools
+    /// can map files to URLs.
+    source: &'a str,
 }
 
 #[derive(Serialize)]
@@ -920,6 +923,7 @@ fn graph_json(site: &Site) -> Vec<u8> {
             kind: p.kind.as_deref(),
             title: &r.title,
             url: &r.url,
+            source: &p.rel_path,
         })
         .collect();
     serde_json::to_vec(&GraphJson {

@@ -409,6 +409,15 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     open.push('>');
                     events.push(Event::InlineHtml(open.into()));
                     // Inner events render as usual; the closing tag is a plain `</a>`.
+                } else if link_type == LinkType::Email {
+                    // `<someone@example.com>`: an address, never a file; the renderer writes the
+                    // `mailto:` itself.
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
                 } else {
                     let dest = if !opts.raw_html && scripted_url(url, false) {
                         CowStr::from("#")

@@ -402,7 +402,11 @@ fn graph_json_lists_nodes_and_edges() {
     assert!(nodes.iter().any(|n| n["id"] == "tool/doudian"
         && n["kind"] == "tool"
         && n["url"] == "/tools/doudian/"
-        && n["title"] == "Doudian"));
+        && n["title"] == "Doudian"
+        && n["source"] == "tools/doudian.md"));
+    assert!(nodes
+        .iter()
+        .any(|n| n["id"] == "position/field" && n["source"] == "positions/field.md"));
     let edges = g["edges"].as_array().unwrap();
     assert!(edges.iter().any(|e| e["from"] == "tool/doudian"
         && e["to"] == "position/field"
@@ -529,5 +533,25 @@ fn templates_are_parsed_and_the_syntax_set_loaded_once_per_build() {
         run.stderr.contains("render and write pages"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn email_autolinks_are_mailto_links_not_missing_files() {
+    // CommonMark: `<someone@example.com>` is an email autolink (spec 6.5), not a path.
+    let s = TestSite::new("title: T\n");
+    s.write(
+        "content/contact.md",
+        "---\ntitle: Contact\n---\nWrite to <someone@example.com> or <first.last+kb@example.org>.\n",
+    );
+    s.build();
+    let html = s.output("contact/index.html");
+    assert!(
+        html.contains("<a href=\"mailto:someone@example.com\">someone@example.com</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"mailto:first.last+kb@example.org\""),
+        "{html}"
     );
 }
