@@ -516,7 +516,7 @@ pub fn prepare_with<'a>(
             }
             ctx.insert("page".into(), json(&page));
             let to = &views.page_refs[i].url;
-            for path in alias_files(p) {
+            for (_, path) in alias_files(p) {
                 let html = format!(
                     "<!doctype html><meta charset=\"utf-8\"><title>Redirect</title><link rel=\"canonical\" href=\"{to}\"><meta http-equiv=\"refresh\" content=\"0; url={to}\"><a href=\"{to}\">{to}</a>\n"
                 );
@@ -607,13 +607,18 @@ pub fn output_target(
     })
 }
 
-/// The redirect files of a page's aliases, by output path. An alias that names the page's own URL
-/// is no alias (it would replace the page with a redirect to itself) and is left out.
-pub fn alias_files(page: &Page) -> impl Iterator<Item = String> + '_ {
-    page.aliases.iter().filter_map(|alias| {
-        let url = alias.trim_matches('/');
-        (url != page.url.trim_end_matches('/')).then(|| format!("{url}/index.html"))
-    })
+/// The redirect files of a page's aliases: (the alias's index in `page.aliases`, output path). An
+/// alias that names the page's own URL is no alias (it would replace the page with a redirect to
+/// itself) and is left out.
+pub fn alias_files(page: &Page) -> impl Iterator<Item = (usize, String)> + '_ {
+    let own = page.url.trim_end_matches('/');
+    page.aliases
+        .iter()
+        .enumerate()
+        .filter_map(move |(n, alias)| {
+            let url = alias.trim_matches('/');
+            (url != own).then(|| (n, format!("{url}/index.html")))
+        })
 }
 
 /// Render a prepared output: its file, then its alias redirects.

@@ -178,13 +178,7 @@ fn list(site: &Site, templates: &Templates) -> (Vec<(String, By)>, Vec<Diagnosti
         claims.push((path, by));
     }
     for (i, p) in site.pages.iter().enumerate() {
-        let own = p.url.trim_end_matches('/');
-        for (n, alias) in p.aliases.iter().enumerate() {
-            let url = alias.trim_matches('/');
-            if url != own {
-                claims.push((format!("{url}/index.html"), By::Alias(i, n)));
-            }
-        }
+        claims.extend(build::alias_files(p).map(|(n, path)| (path, By::Alias(i, n))));
     }
     for a in &site.assets {
         claims.push((

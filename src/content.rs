@@ -307,41 +307,34 @@ impl Page {
                 }
             }
         }
-        let slug = match get("slug") {
-            Some(s) => {
-                let slug = slugify(&s);
-                if slug.is_empty() {
-                    let span = crate::yaml::locate(yaml_text, &["slug"]);
-                    diags.push(
-                        Diagnostic::error(
-                            "empty-slug",
-                            format!("`slug: {s:?}` makes an empty URL: a slug needs a letter or digit"),
-                        )
-                        .at(&source, offset + span.start..offset + span.end)
-                        .with_help("write a slug with letters or digits, e.g. `slug: my-page`, or remove `slug:` to take the file's name"),
-                    );
-                    unslugged(&stem)
-                } else {
-                    slug
-                }
-            }
+        let explicit = get("slug");
+        let slug = match &explicit {
+            Some(s) => slugify(s),
             None if is_section => folder.last().cloned().unwrap_or_default(),
-            None => {
-                let slug = slugify(&stem);
-                if slug.is_empty() {
-                    diags.push(
-                        Diagnostic::error(
-                            "empty-slug",
-                            format!("the file name `{stem}.md` makes an empty URL: it has no letter or digit"),
-                        )
-                        .in_file(&source.path)
-                        .with_help("rename the file with at least one letter or digit, or set `slug: my-page` in its front matter"),
-                    );
-                    unslugged(&stem)
-                } else {
-                    slug
+            None => slugify(&stem),
+        };
+        // The home page's section slug is empty by design; any other empty slug is an error.
+        let slug = if !slug.is_empty() || (explicit.is_none() && is_section) {
+            slug
+        } else {
+            diags.push(match &explicit {
+                Some(s) => {
+                    let span = crate::yaml::locate(yaml_text, &["slug"]);
+                    Diagnostic::error(
+                        "empty-slug",
+                        format!("`slug: {s:?}` makes an empty URL: a slug needs a letter or digit"),
+                    )
+                    .at(&source, offset + span.start..offset + span.end)
+                    .with_help("write a slug with letters or digits, e.g. `slug: my-page`, or remove `slug:` to take the file's name")
                 }
-            }
+                None => Diagnostic::error(
+                    "empty-slug",
+                    format!("the file name `{stem}.md` makes an empty URL: it has no letter or digit"),
+                )
+                .in_file(&source.path)
+                .with_help("rename the file with at least one letter or digit, or set `slug: my-page` in its front matter"),
+            });
+            unslugged(&stem)
         };
         // A tag is a page of its own (`tags/<slug>/`): a tag without a slug would have no URL.
         let tags: Vec<String> = strings("tags");

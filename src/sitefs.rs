@@ -67,6 +67,11 @@ pub fn is_skipped(name: &str) -> bool {
 /// `root` (itself canonical) and outside the site's hidden folders. The error says where it points.
 pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, Outside> {
     let real = std::fs::canonicalize(path).map_err(Outside::Unreadable)?;
+    within(root, real)
+}
+
+/// The rule itself, on a path with no links left in it.
+fn within(root: &Path, real: PathBuf) -> Result<PathBuf, Outside> {
     match real.strip_prefix(root) {
         Ok(rest) if !rest.components().any(is_hidden) => Ok(real),
         Ok(_) => Err(Outside::Hidden(real)),
@@ -85,11 +90,7 @@ pub fn open_inside(root: &Path, path: &Path) -> Result<std::fs::File, Outside> {
         use std::os::fd::AsRawFd;
         let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
             .map_err(Outside::Unreadable)?;
-        match opened.strip_prefix(root) {
-            Ok(rest) if !rest.components().any(is_hidden) => {}
-            Ok(_) => return Err(Outside::Hidden(opened)),
-            Err(_) => return Err(Outside::Away(opened)),
-        }
+        within(root, opened)?;
     }
     Ok(file)
 }
