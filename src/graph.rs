@@ -380,6 +380,8 @@ pub fn resolve_body_links(
             LinkKind::Wiki { .. } => "wikilink",
             LinkKind::Markdown => "link",
             LinkKind::SelfAnchor => "anchor link",
+            LinkKind::Embed => "embed",
+            LinkKind::File => "file link",
         };
         let target = if link.kind == LinkKind::SelfAnchor
             || (link.target.is_empty() && link.fragment.is_some())

@@ -55,6 +55,13 @@ pub enum LinkKind {
     Markdown,
     /// `[text](#anchor)`: a heading of this page.
     SelfAnchor,
+    /// `![[Note]]`, `![[Note#Heading]]`, `![[Note#^block]]`: the note, its section or its block,
+    /// shown in place (the hole is an `E` hole, filled once every page is rendered).
+    Embed,
+    /// A file that is not a page: `![](img.png)`, `[a](file.pdf)`, `![[img.png|300]]`. `target` is
+    /// the path joined onto the page's folder (`tools/img.png`); a file that is not there is looked
+    /// for by its name anywhere in content/, as Obsidian does.
+    File,
 }
 
 /// A link to another page found in the body, to be resolved by the graph stage.
@@ -86,6 +93,11 @@ pub struct Rendered {
     pub sections: Vec<(String, String)>,
     /// The first paragraph as plain text.
     pub summary: String,
+    /// Block ids (`^id` at the end of a paragraph or list item), without the `^`. The element
+    /// carries `id="^id"`, so that `#^id` reaches it.
+    pub blocks: Vec<String>,
+    /// Inline `#tags` of the body (without the `#`), with their byte ranges in the body.
+    pub tags: Vec<(String, Range<usize>)>,
     pub words: usize,
 }
 
