@@ -135,6 +135,8 @@ pub struct Page {
     pub weight: Option<i64>,
     pub draft: bool,
     pub aliases: Vec<String>,
+    /// Other names of the page that links may use (Obsidian's `aliases` that are names, not paths).
+    pub names: Vec<String>,
     pub template: Option<String>,
     /// The kind's fields (typed), or any extra fields of an untyped page.
     pub fields: IndexMap<String, Value>,
@@ -385,6 +387,7 @@ impl Page {
             }),
             draft: matches!(builtin.get("draft"), Some(Value::Bool(true))),
             aliases,
+            names: Vec::new(),
             template: get("template"),
             fields,
             body: split.body,
