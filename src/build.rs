@@ -207,7 +207,7 @@ pub fn assemble(
     root: &Path,
     config: SiteConfig,
     mut pages: Vec<Page>,
-    rendered: Vec<Rendered>,
+    mut rendered: Vec<Rendered>,
     mut assets: Vec<PathBuf>,
     mut diags: Vec<Diagnostic>,
 ) -> Result<Site, Vec<Diagnostic>> {
@@ -218,14 +218,19 @@ pub fn assemble(
     timings::mark("git dates");
     let base_path = config.base_path();
     let titles = views::titles(&pages, &rendered);
-    let (graph, mut graph_diags) = graph::build(&pages, &rendered, &titles, &base_path);
+    let files = graph::Files::new(Some(root), &assets);
+    let (graph, mut graph_diags) = graph::build(
+        &pages,
+        &rendered,
+        &titles,
+        &base_path,
+        config.broken_links,
+        files,
+    );
     diags.append(&mut graph_diags);
     timings::mark("link graph");
-
-    // Files the pages point at must exist (beside the pages, or in static/).
-    let asset_outputs = asset_outputs(&assets);
     for (p, r) in pages.iter().zip(&rendered) {
-        diags.extend(check_assets(root, &asset_outputs, p, r));
+        diags.extend(check_outside(p, r));
     }
 
     let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -236,6 +241,7 @@ pub fn assemble(
         diagnostics::sort(&mut all);
         return Err(all);
     }
+    graph::expand_embeds(&mut rendered, &graph, &titles);
     let views = views::build(&config, &pages, &rendered, &titles, &graph);
     timings::mark("views");
     Ok(Site {
@@ -265,44 +271,22 @@ fn fill_last_updated(root: &Path, pages: &mut [Page]) {
     }
 }
 
-/// Where each content asset is published (see [`check_assets`]).
-pub fn asset_outputs(assets: &[PathBuf]) -> HashSet<String> {
-    assets.iter().map(|a| asset_output_path(a)).collect()
-}
-
-/// The files a page's body points at must exist: beside the pages in content/ (`asset_outputs`) or in
-/// the site's static/.
-pub fn check_assets(
-    root: &Path,
-    asset_outputs: &HashSet<String>,
-    page: &Page,
-    rendered: &Rendered,
-) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    for (path, span) in &rendered.outside {
-        let at = page.body.start + span.start..page.body.start + span.end;
-        diags.push(
+/// A page's links that climb out of the site (`../../etc/passwd`): an error each, whatever the
+/// link policy (files the body points at are resolved with its other links, in [`graph`]).
+pub fn check_outside(page: &Page, rendered: &Rendered) -> Vec<Diagnostic> {
+    rendered
+        .outside
+        .iter()
+        .map(|(path, span)| {
+            let at = page.body.start + span.start..page.body.start + span.end;
             Diagnostic::error(
                 "link-outside",
                 format!("links to `{path}`, which climbs out of the site"),
             )
             .at(&page.source, at)
-            .with_help("link to files beside the page or in static/, and to pages by id: [[id]]"),
-        );
-    }
-    for (asset, span) in &rendered.assets {
-        let decoded = markdown::percent_decode(asset);
-        let in_static = root.join("static").join(&decoded).is_file();
-        if !asset_outputs.contains(&decoded) && !in_static {
-            let at = page.body.start + span.start..page.body.start + span.end;
-            diags.push(
-                Diagnostic::error("missing-file", format!("links to `{asset}`, which is neither beside the page in content/ nor in static/"))
-                    .at(&page.source, at)
-                    .with_help("check the file name, or put the file next to the page"),
-            );
-        }
-    }
-    diags
+            .with_help("link to files beside the page or in static/, and to pages by id: [[id]]")
+        })
+        .collect()
 }
 
 /// Where a content asset is published: its folders slugified like page URLs, its file name kept.

@@ -38,6 +38,9 @@ pub struct SiteConfig {
     pub views: Vec<View>,
     #[serde(default)]
     pub markdown: MarkdownConfig,
+    /// What a link to a page, heading or file that does not exist does to the build.
+    #[serde(default)]
+    pub broken_links: BrokenLinks,
     /// Link pattern for "Edit this page", with `{path}` standing for the file's path from the site root,
     /// e.g. `https://git.example.com/team/kb/edit/main/{path}`.
     #[serde(default)]
@@ -110,6 +113,18 @@ pub struct MatrixConfig {
     /// column connect when either references the other.
     #[serde(default)]
     pub via: Option<String>,
+}
+
+/// `broken_links`: whether a link to nothing stops the build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokenLinks {
+    /// `error`: nothing is written until every link lands.
+    #[default]
+    Error,
+    /// `warn`: each broken link is a located warning, the site is written, and the link is marked
+    /// broken on the page (class `broken-link`).
+    Warn,
 }
 
 /// Markdown options.

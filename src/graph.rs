@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::config::BrokenLinks;
 use crate::content::{slugify, Page};
 use crate::diagnostics::Diagnostic;
-use crate::markdown::{Fill, LinkKind, Rendered};
+use crate::markdown::{Embed, Fill, LinkKind, Part, Rendered};
 use crate::schema::RefValue;
 
 /// Why a link target did not resolve.
@@ -35,8 +36,23 @@ pub struct Lookup {
     by_id: HashMap<String, usize>,
     by_path: HashMap<String, usize>,
     by_slug: HashMap<String, Vec<usize>>,
+    /// File names without `.md`, lowercased (Obsidian's names are case-insensitive).
+    by_stem: HashMap<String, Vec<usize>>,
+    /// Other names (`aliases` that are names), lowercased.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Titles, lowercased.
+    by_title: HashMap<String, Vec<usize>>,
+    /// Paths under content/ without `.md`, lowercased, for `[[Folder/Note]]` and path suffixes.
+    lower_paths: Vec<String>,
     ids: Vec<String>,
     kinds: Vec<Option<String>>,
+}
+
+/// A page found for a link, and the other pages its short name could also mean.
+#[derive(Debug, PartialEq)]
+pub struct Found {
+    pub page: usize,
+    pub also: Vec<String>,
 }
 
 impl Lookup {
@@ -48,6 +64,24 @@ impl Lookup {
         for (i, p) in pages.iter().enumerate() {
             l.ids.push(p.id.clone());
             l.kinds.push(p.kind.clone());
+            let no_ext = p.rel_path.trim_end_matches(".md").trim_end_matches(".MD");
+            l.lower_paths.push(no_ext.to_lowercase());
+            let stem = no_ext.rsplit('/').next().unwrap_or(no_ext);
+            if !p.is_section {
+                l.by_stem.entry(stem.to_lowercase()).or_default().push(i);
+            }
+            for name in &p.names {
+                l.by_name
+                    .entry(name.trim().to_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+            if let Some(t) = &p.title {
+                l.by_title
+                    .entry(t.trim().to_lowercase())
+                    .or_default()
+                    .push(i);
+            }
             if let Some(&j) = urls.get(p.url.as_str()) {
                 diags.push(
                     Diagnostic::error(
@@ -111,19 +145,45 @@ impl Lookup {
         }
     }
 
-    fn find(&self, t: &str, want: Option<&str>) -> Result<Option<usize>, Unresolved> {
+    /// Every page `t` could name, by the first rule that finds any: id or path; a path by its
+    /// slugs or as the end of a page's path (`Folder/Note`); a bare name by file name or slug;
+    /// then by another name (alias); then by title. Names are case-insensitive, as in Obsidian.
+    fn candidates(&self, t: &str) -> Vec<usize> {
         if let Some(&i) = self.by_id.get(t).or_else(|| self.by_path.get(t)) {
-            return Ok(Some(i));
+            return vec![i];
         }
+        let lower = t.to_lowercase();
         if t.contains('/') {
             let slugged: Vec<String> = t.split('/').map(slugify).collect();
             let s = slugged.join("/");
-            return Ok(self.by_id.get(&s).or_else(|| self.by_path.get(&s)).copied());
+            if let Some(&i) = self.by_id.get(&s).or_else(|| self.by_path.get(&s)) {
+                return vec![i];
+            }
+            let suffix = format!("/{lower}");
+            return (0..self.lower_paths.len())
+                .filter(|&i| self.lower_paths[i] == lower || self.lower_paths[i].ends_with(&suffix))
+                .collect();
         }
-        let slug = slugify(t);
-        let Some(candidates) = self.by_slug.get(&slug) else {
-            return Ok(None);
-        };
+        let mut found: Vec<usize> = self.by_stem.get(&lower).cloned().unwrap_or_default();
+        if let Some(by_slug) = self.by_slug.get(&slugify(t)) {
+            for &i in by_slug {
+                if !found.contains(&i) {
+                    found.push(i);
+                }
+            }
+        }
+        for names in [&self.by_name, &self.by_title] {
+            if found.is_empty() {
+                found = names.get(lower.trim()).cloned().unwrap_or_default();
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    fn find(&self, t: &str, want: Option<&str>) -> Result<Option<usize>, Unresolved> {
+        let candidates = self.candidates(t);
         let narrowed: Vec<usize> = match want {
             Some(w) => candidates
                 .iter()
@@ -133,11 +193,12 @@ impl Lookup {
             None => candidates.clone(),
         };
         match (narrowed.as_slice(), candidates.as_slice()) {
+            (_, []) => Ok(None),
             ([one], _) => Ok(Some(*one)),
             ([], [one]) => Ok(Some(*one)),
             ([], _) | (_, _) => {
                 let pool = if narrowed.is_empty() {
-                    candidates
+                    &candidates
                 } else {
                     &narrowed
                 };
@@ -146,6 +207,59 @@ impl Lookup {
                 Err(Unresolved::Ambiguous(ids))
             }
         }
+    }
+
+    /// The page a link in the body of page `from` names. A short name that several pages share
+    /// resolves as Obsidian does: to the page closest to `from` in the folder tree, then the one
+    /// with the shortest path; the others come back in [`Found::also`].
+    pub fn resolve_link(&self, target: &str, from: usize) -> Result<Found, Unresolved> {
+        let t = target.trim();
+        let t = t.strip_suffix(".md").unwrap_or(t);
+        let joined;
+        let t = if t.starts_with("./") || t.starts_with("../") {
+            let folder = self.lower_paths[from]
+                .rsplit_once('/')
+                .map_or("", |(f, _)| f);
+            match crate::markdown::join_path(folder, t) {
+                Some(j) => {
+                    joined = j;
+                    joined.as_str()
+                }
+                None => {
+                    return Err(Unresolved::NotFound {
+                        suggestions: Vec::new(),
+                    })
+                }
+            }
+        } else {
+            t.trim_matches('/')
+        };
+        let mut candidates = self.candidates(t);
+        if candidates.is_empty() {
+            return Err(Unresolved::NotFound {
+                suggestions: self.suggest(t, None),
+            });
+        }
+        let here: Vec<&str> = self.lower_paths[from].split('/').collect();
+        let here = &here[..here.len() - 1];
+        let shared = |i: usize| {
+            let there: Vec<&str> = self.lower_paths[i].split('/').collect();
+            let there = &there[..there.len() - 1];
+            here.iter().zip(there).take_while(|(a, b)| a == b).count()
+        };
+        candidates.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(shared(i)),
+                self.lower_paths[i].len(),
+                self.ids[i].clone(),
+            )
+        });
+        let page = candidates[0];
+        let also = candidates[1..]
+            .iter()
+            .map(|&i| self.ids[i].clone())
+            .collect();
+        Ok(Found { page, also })
     }
 
     fn suggest(&self, t: &str, want: Option<&str>) -> Vec<String> {
@@ -204,6 +318,10 @@ pub struct LinkGraph {
     /// Per page: incoming links, sorted, one per (relation, page).
     pub backlinks: Vec<Vec<Backlink>>,
     pub edges: Vec<Edge>,
+    /// Per page: the pages it embeds (`![[Note]]`), so that an edit of one reaches the others.
+    pub embeds: Vec<Vec<usize>>,
+    /// The files links to files resolve against.
+    pub files: Files,
 }
 
 /// Human words for an unresolved target, and a hint.
@@ -258,13 +376,21 @@ pub fn build(
     rendered: &[Rendered],
     titles: &[String],
     base_path: &str,
+    policy: BrokenLinks,
+    files: Files,
 ) -> (LinkGraph, Vec<Diagnostic>) {
     let (lookup, mut diags) = Lookup::new(pages);
+    let cx = LinkContext {
+        base_path,
+        policy,
+        files: &files,
+    };
     // Body links resolve page by page, in parallel; what they add to the graph merges in page order.
     let bodies: Vec<BodyLinks> = (0..pages.len())
         .into_par_iter()
-        .map(|i| resolve_body_links(&lookup, pages, rendered, titles, i, base_path))
+        .map(|i| resolve_body_links(&lookup, pages, rendered, titles, i, cx))
         .collect();
+    let mut embeds: Vec<Vec<(usize, usize)>> = bodies.iter().map(|b| b.embeds.clone()).collect();
     let mut relations: HashMap<&str, Arc<str>> = HashMap::new();
     let mentions: Arc<str> = Arc::from(MENTIONS);
     let mut backlinks: Vec<HashSet<Backlink>> = vec![HashSet::new(); pages.len()];
@@ -339,15 +465,185 @@ pub fn build(
         .collect();
     edges.sort();
     edges.dedup();
+    diags.extend(check_embeds(pages, rendered, &mut embeds, &mut fills));
+    let embeds = embeds
+        .into_iter()
+        .map(|e| e.into_iter().map(|(t, _)| t).collect())
+        .collect();
     (
         LinkGraph {
             lookup,
             fills,
             backlinks,
             edges,
+            embeds,
+            files,
         },
         diags,
     )
+}
+
+/// How deep embeds may nest (a note embedding a note embedding a note...).
+pub const MAX_EMBED_DEPTH: usize = 8;
+
+/// Embeds must not loop (a note that shows itself, two that show each other) nor nest deeper than
+/// [`MAX_EMBED_DEPTH`]: each such embed is an error at the embed that closes the loop or goes too
+/// deep, and shows as broken.
+fn check_embeds(
+    pages: &[Page],
+    rendered: &[Rendered],
+    embeds: &mut [Vec<(usize, usize)>],
+    fills: &mut [Vec<Option<Fill>>],
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    // Depth-first from every page with embeds; `stack` holds the chain of pages being shown.
+    let mut bad: HashSet<(usize, usize)> = HashSet::new();
+    fn walk(
+        i: usize,
+        embeds: &[Vec<(usize, usize)>],
+        stack: &mut Vec<usize>,
+        bad: &mut HashSet<(usize, usize)>,
+        done: &mut HashSet<usize>,
+    ) {
+        if done.contains(&i) {
+            return;
+        }
+        stack.push(i);
+        for &(t, k) in &embeds[i] {
+            if stack.contains(&t) || stack.len() > MAX_EMBED_DEPTH {
+                bad.insert((i, k));
+            } else {
+                walk(t, embeds, stack, bad, done);
+            }
+        }
+        stack.pop();
+        if stack.is_empty() {
+            done.insert(i);
+        }
+    }
+    let mut done = HashSet::new();
+    for i in 0..embeds.len() {
+        if !embeds[i].is_empty() {
+            walk(i, embeds, &mut Vec::new(), &mut bad, &mut done);
+        }
+    }
+    let mut bad: Vec<(usize, usize)> = bad.into_iter().collect();
+    bad.sort_unstable();
+    for (i, k) in bad {
+        let link = &rendered[i].links[k];
+        let t = embeds[i].iter().find(|e| e.1 == k).map_or(i, |e| e.0);
+        let start = pages[i].body.start;
+        let message = if t == i || embeds[t].iter().any(|&(back, _)| back == i) || {
+            // A longer loop: t leads back to i.
+            let mut seen = HashSet::new();
+            let mut todo = vec![t];
+            let mut back = false;
+            while let Some(p) = todo.pop() {
+                if p == i {
+                    back = true;
+                    break;
+                }
+                if seen.insert(p) {
+                    todo.extend(embeds[p].iter().map(|e| e.0));
+                }
+            }
+            back
+        } {
+            format!(
+                "embeds `{}`, which embeds this page again: the embeds loop",
+                pages[t].id
+            )
+        } else {
+            format!(
+                "embeds `{}` more than {MAX_EMBED_DEPTH} embeds deep",
+                pages[t].id
+            )
+        };
+        diags.push(
+            Diagnostic::error("embed-loop", message)
+                .at(
+                    &pages[i].source,
+                    start + link.span.start..start + link.span.end,
+                )
+                .with_help(
+                    "link to the page instead of embedding it: [[Note]] rather than ![[Note]]",
+                ),
+        );
+        embeds[i].retain(|e| e.1 != k);
+        if let Some(Some(f)) = fills[i].get_mut(k) {
+            f.broken = true;
+            f.embed = None;
+        }
+    }
+    diags
+}
+
+/// Show every page's embeds in place: each embed hole becomes the embedded page's final HTML (its
+/// own links filled, its own embeds shown), or the part of it the embed names. Run once the graph
+/// is built; loops were cut by [`check_embeds`], and depth is bounded here too.
+pub fn expand_embeds(rendered: &mut [Rendered], graph: &LinkGraph, titles: &[String]) {
+    let with: Vec<usize> = (0..rendered.len())
+        .filter(|&i| {
+            !graph.embeds[i].is_empty()
+                || rendered[i].links.iter().any(|l| l.kind == LinkKind::Embed)
+        })
+        .collect();
+    if with.is_empty() {
+        return;
+    }
+    fn full(
+        t: usize,
+        rendered: &[Rendered],
+        graph: &LinkGraph,
+        depth: usize,
+        memo: &mut HashMap<usize, String>,
+        titles: &[String],
+    ) -> String {
+        if let Some(h) = memo.get(&t) {
+            return h.clone();
+        }
+        let inner = crate::markdown::expand_embeds(&rendered[t].html, &graph.fills[t], |f, e| {
+            (depth < MAX_EMBED_DEPTH)
+                .then(|| shown(f, e, rendered, graph, depth + 1, memo, titles))
+                .flatten()
+        });
+        let html = crate::markdown::fill_holes(&inner, &graph.fills[t]);
+        memo.insert(t, html.clone());
+        html
+    }
+    fn shown(
+        f: &Fill,
+        e: &Embed,
+        rendered: &[Rendered],
+        graph: &LinkGraph,
+        depth: usize,
+        memo: &mut HashMap<usize, String>,
+        titles: &[String],
+    ) -> Option<String> {
+        let html = full(e.page, rendered, graph, depth, memo, titles);
+        let part = crate::markdown::part_of(&html, &e.part)?;
+        let title = &titles[e.page];
+        Some(format!(
+            "<div class=\"embed\"><a class=\"embed-source\" href=\"{}\">{}</a>\n{}</div>\n",
+            crate::markdown::escape_attr(&f.href),
+            crate::markdown::escape_html(title),
+            part
+        ))
+    }
+    let mut memo = HashMap::new();
+    let expanded: Vec<(usize, String)> = with
+        .into_iter()
+        .map(|i| {
+            let html =
+                crate::markdown::expand_embeds(&rendered[i].html, &graph.fills[i], |f, e| {
+                    shown(f, e, rendered, graph, 1, &mut memo, titles)
+                });
+            (i, html)
+        })
+        .collect();
+    for (i, html) in expanded {
+        rendered[i].html = html;
+    }
 }
 
 /// What the body links of one page resolve to.
@@ -357,106 +653,382 @@ pub struct BodyLinks {
     pub fills: Vec<Option<Fill>>,
     /// Other pages the body links to, in link order (repeats kept).
     pub mentions: Vec<usize>,
+    /// Pages the body embeds (`![[Note]]`), with the index of the embedding link.
+    pub embeds: Vec<(usize, usize)>,
     pub diags: Vec<Diagnostic>,
 }
 
-/// Resolve the body links of page `i` (wikilinks, `.md` links, anchors) against the other pages.
-/// [`build`] calls it for every page; `serve` calls it for one edited page whose links to the rest
-/// of the site did not change.
+/// What resolving body links needs besides the pages.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkContext<'a> {
+    pub base_path: &'a str,
+    pub policy: BrokenLinks,
+    pub files: &'a Files,
+}
+
+/// A link that lands nowhere: an error, or under `broken_links: warn` a warning.
+fn broken(policy: BrokenLinks, code: &'static str, message: String) -> Diagnostic {
+    match policy {
+        BrokenLinks::Error => Diagnostic::error(code, message),
+        BrokenLinks::Warn => Diagnostic::warning(code, message),
+    }
+}
+
+/// The id of the heading or block `fragment` names on a page: a heading id (`#setup`), a
+/// heading's text (`#First steps`, matched case-insensitively and by slug), nested headings
+/// (`#Setup#Install`: `Install` under `Setup`), or a block (`#^id`).
+pub fn find_anchor(rendered: &Rendered, fragment: &str) -> Option<String> {
+    let fragment = fragment.trim();
+    if let Some(block) = fragment.strip_prefix('^') {
+        return rendered
+            .blocks
+            .iter()
+            .any(|b| b == block)
+            .then(|| fragment.to_string());
+    }
+    let headings = &rendered.headings;
+    if let Some(h) = headings.iter().find(|h| h.id == fragment) {
+        return Some(h.id.clone());
+    }
+    let matches = |h: &crate::markdown::Heading, part: &str| {
+        let part = part.trim();
+        h.title.trim().eq_ignore_ascii_case(part)
+            || h.title.trim().to_lowercase() == part.to_lowercase()
+            || (!slugify(part).is_empty() && slugify(&h.title) == slugify(part))
+    };
+    let mut from = 0;
+    let mut within = u8::MAX;
+    let mut found = None;
+    for part in fragment.split('#').filter(|p| !p.trim().is_empty()) {
+        let mut hit = None;
+        for (k, h) in headings.iter().enumerate().skip(from) {
+            if found.is_some() && h.level <= within {
+                break;
+            }
+            if matches(h, part) {
+                hit = Some(k);
+                break;
+            }
+        }
+        let k = hit?;
+        found = Some(k);
+        within = headings[k].level;
+        from = k + 1;
+    }
+    found.map(|k| headings[k].id.clone())
+}
+
+/// Resolve the body links of page `i` (wikilinks, `.md` links, anchors, embeds, files) against the
+/// other pages and the site's files. [`build`] calls it for every page; `serve` calls it for one
+/// edited page whose links to the rest of the site did not change.
 pub fn resolve_body_links(
     lookup: &Lookup,
     pages: &[Page],
     rendered: &[Rendered],
     titles: &[String],
     i: usize,
-    base_path: &str,
+    cx: LinkContext,
 ) -> BodyLinks {
     let page = &pages[i];
     let mut out = BodyLinks::default();
     let body_start = page.body.start;
-    for link in &rendered[i].links {
+    for (k, link) in rendered[i].links.iter().enumerate() {
         let span = body_start + link.span.start..body_start + link.span.end;
         let what = match link.kind {
             LinkKind::Wiki { .. } => "wikilink",
             LinkKind::Markdown => "link",
             LinkKind::SelfAnchor => "anchor link",
             LinkKind::Embed => "embed",
-            LinkKind::File => "file link",
+            LinkKind::File => "link",
         };
+        if link.kind == LinkKind::File {
+            let fill = match cx.files.find(&page.section, &link.target) {
+                Some(path) => Fill {
+                    href: format!(
+                        "{}{}{}",
+                        cx.base_path,
+                        encode_path(&path),
+                        link.fragment.as_deref().map_or(String::new(), |f| {
+                            if f.starts_with(['?', '#']) {
+                                f.to_string()
+                            } else {
+                                format!("#{f}")
+                            }
+                        })
+                    ),
+                    label: link.target.clone(),
+                    ..Fill::default()
+                },
+                None => match lookup.resolve_link(&link.target, i) {
+                    // `[[Node.js]]`: a page whose name looks like a file's.
+                    Ok(found) => {
+                        out.mentions.push(found.page);
+                        Fill {
+                            href: format!("{}{}", cx.base_path, pages[found.page].url),
+                            label: titles[found.page].clone(),
+                            ..Fill::default()
+                        }
+                    }
+                    _ => {
+                        out.diags.push(
+                            broken(
+                                cx.policy,
+                                "missing-file",
+                                format!("links to `{}`, which is no file in content/ or static/", link.target),
+                            )
+                            .at(&page.source, span)
+                            .with_help("check the file name; a file is found beside the page, by its path from content/, or by its name anywhere in content/"),
+                        );
+                        Fill {
+                            href: "#".into(),
+                            label: link.target.clone(),
+                            broken: true,
+                            embed: None,
+                        }
+                    }
+                },
+            };
+            out.fills.push(Some(fill));
+            continue;
+        }
         let target = if link.kind == LinkKind::SelfAnchor
             || (link.target.is_empty() && link.fragment.is_some())
         {
-            Ok(i)
+            Ok(Found {
+                page: i,
+                also: Vec::new(),
+            })
         } else {
-            lookup.resolve(&link.target, None)
+            lookup.resolve_link(&link.target, i)
+        };
+        let written = match &link.fragment {
+            Some(f) => format!("{}#{f}", link.target),
+            None => link.target.clone(),
         };
         match target {
-            Ok(t) => {
-                if let Some(frag) = &link.fragment {
-                    let headings = &rendered[t].headings;
-                    if !headings.iter().any(|h| h.id == *frag) {
-                        let near = crate::suggest::nearest(
-                            frag,
-                            headings.iter().map(|h| h.id.as_str()),
-                            3,
-                        );
-                        let help = if near.is_empty() {
-                            format!("`{}` has no heading with that id", pages[t].rel_path)
-                        } else {
+            Ok(Found { page: t, also }) => {
+                if !also.is_empty() {
+                    out.diags.push(
+                        Diagnostic::warning(
+                            "ambiguous-link",
                             format!(
-                                "did you mean {}?",
-                                near.iter()
-                                    .map(|s| format!("`#{s}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(" or ")
-                            )
-                        };
-                        out.diags.push(
-                            Diagnostic::error(
-                                "unknown-anchor",
-                                format!(
-                                    "{what} points to `#{frag}`, which is not a heading of `{}`",
-                                    pages[t].id
-                                ),
-                            )
-                            .at(&page.source, span.clone())
-                            .with_help(help),
-                        );
-                    }
+                                "{what} `{}` could mean {} pages; it goes to `{}`, the closest",
+                                link.target,
+                                also.len() + 1,
+                                pages[t].id
+                            ),
+                        )
+                        .at(&page.source, span.clone())
+                        .with_help(format!(
+                            "write the path to choose: {}",
+                            std::iter::once(&pages[t].id)
+                                .chain(&also)
+                                .map(|s| format!("`{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    );
                 }
+                let fragment = link
+                    .fragment
+                    .as_deref()
+                    .map(crate::markdown::percent_decode);
+                let anchor = fragment
+                    .as_deref()
+                    .map(|f| (f, find_anchor(&rendered[t], f)));
+                let mut is_broken = false;
+                if let Some((frag, None)) = &anchor {
+                    is_broken = true;
+                    let headings = &rendered[t].headings;
+                    // Written as an id (`#after-sales`), ids are suggested; written as text
+                    // (`#After sales`), headings' texts.
+                    let as_id = slugify(frag) == *frag;
+                    let near = crate::suggest::nearest(
+                        frag,
+                        headings.iter().map(|h| {
+                            if as_id {
+                                h.id.as_str()
+                            } else {
+                                h.title.as_str()
+                            }
+                        }),
+                        3,
+                    );
+                    let help = if near.is_empty() {
+                        format!(
+                            "`{}` has no heading or block with that name",
+                            pages[t].rel_path
+                        )
+                    } else {
+                        format!(
+                            "did you mean {}?",
+                            near.iter()
+                                .map(|s| format!("`#{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        )
+                    };
+                    out.diags.push(
+                        broken(
+                            cx.policy,
+                            "unknown-anchor",
+                            format!(
+                                "{what} points to `#{frag}`, which is not a heading of `{}`",
+                                pages[t].id
+                            ),
+                        )
+                        .at(&page.source, span.clone())
+                        .with_help(help),
+                    );
+                }
+                let id = anchor.and_then(|(_, id)| id);
                 if link.kind != LinkKind::SelfAnchor && t != i {
                     out.mentions.push(t);
                 }
-                let mut href = format!("{base_path}{}", pages[t].url);
-                if let Some(f) = &link.fragment {
+                let mut href = format!("{}{}", cx.base_path, pages[t].url);
+                if let Some(id) = &id {
                     href.push('#');
-                    href.push_str(f);
+                    href.push_str(id);
                 }
-                let label = match (
-                    &link.fragment,
-                    rendered[t]
-                        .headings
-                        .iter()
-                        .find(|h| Some(&h.id) == link.fragment.as_ref()),
-                ) {
-                    (Some(_), Some(h)) if t != i => format!("{} › {}", titles[t], h.title),
-                    (Some(_), Some(h)) => h.title.clone(),
-                    _ => titles[t].clone(),
+                let heading = id
+                    .as_ref()
+                    .and_then(|id| rendered[t].headings.iter().find(|h| &h.id == id));
+                let label = match heading {
+                    _ if is_broken => written.clone(),
+                    Some(h) if t != i => format!("{} › {}", titles[t], h.title),
+                    Some(h) => h.title.clone(),
+                    None => titles[t].clone(),
                 };
-                out.fills.push(Some(Fill { href, label }));
+                let embed = (link.kind == LinkKind::Embed).then(|| {
+                    out.embeds.push((t, k));
+                    Embed {
+                        page: t,
+                        part: match &id {
+                            None => Part::Whole,
+                            Some(id) => match id.strip_prefix('^') {
+                                Some(block) => Part::Block(block.to_string()),
+                                None => Part::Heading(id.clone()),
+                            },
+                        },
+                    }
+                });
+                out.fills.push(Some(Fill {
+                    href,
+                    label,
+                    broken: is_broken,
+                    embed,
+                }));
             }
             Err(u) => {
                 let (msg, help) = explain(&u, &link.target, what);
                 out.diags.push(
-                    Diagnostic::error("unknown-link", msg)
+                    broken(cx.policy, "unknown-link", msg)
                         .at(&page.source, span)
                         .with_help(help),
                 );
-                out.fills.push(None);
+                out.fills.push(Some(Fill {
+                    href: "#".into(),
+                    label: written,
+                    broken: true,
+                    embed: None,
+                }));
             }
         }
     }
     out
+}
+
+/// A path of the output as a URL path: spaces and the few characters a URL cannot carry as they
+/// are written are percent-encoded.
+fn encode_path(path: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    const PATH: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
+    utf8_percent_encode(path, PATH).to_string()
+}
+
+/// The files of content/ that are not pages, and the site's static/ folder: what links to files
+/// resolve against.
+#[derive(Debug, Default)]
+pub struct Files {
+    /// Where each content file is published (see [`crate::build::asset_output_path`]), by that
+    /// path lowercased.
+    outputs: HashMap<String, String>,
+    /// Published paths by file name, lowercased.
+    by_name: HashMap<String, Vec<String>>,
+    static_dir: Option<std::path::PathBuf>,
+}
+
+impl Files {
+    /// `assets` are paths under content/.
+    pub fn new(root: Option<&std::path::Path>, assets: &[std::path::PathBuf]) -> Files {
+        let mut f = Files {
+            static_dir: root.map(|r| r.join("static")),
+            ..Files::default()
+        };
+        for a in assets {
+            let out = crate::build::asset_output_path(a);
+            let name = out.rsplit('/').next().unwrap_or(&out).to_lowercase();
+            f.by_name.entry(name).or_default().push(out.clone());
+            f.outputs.insert(out.to_lowercase(), out);
+        }
+        for v in f.by_name.values_mut() {
+            v.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+        }
+        f
+    }
+
+    /// Where the file `written` (as a page in folder `folder` wrote it) is published: beside the
+    /// page, by its path from content/, in static/, or, as Obsidian finds attachments, by its
+    /// name anywhere (the one closest to the page, then the shortest path).
+    pub fn find(&self, folder: &str, written: &str) -> Option<String> {
+        let published = |rel: &str| {
+            let out = crate::build::asset_output_path(std::path::Path::new(rel));
+            self.outputs.get(&out.to_lowercase()).cloned()
+        };
+        let beside = crate::markdown::join_path(folder, written);
+        if let Some(found) = beside.as_deref().and_then(published) {
+            return Some(found);
+        }
+        if let Some(found) = crate::markdown::join_path("", written)
+            .as_deref()
+            .and_then(published)
+        {
+            return Some(found);
+        }
+        if let (Some(dir), Some(rel)) = (&self.static_dir, &beside) {
+            if dir.join(rel).is_file() {
+                return Some(rel.clone());
+            }
+        }
+        let tail =
+            crate::build::asset_output_path(std::path::Path::new(written.trim_start_matches("./")));
+        let name = tail.rsplit('/').next()?.to_lowercase();
+        let suffix = format!("/{}", tail.to_lowercase());
+        let here: Vec<&str> = folder.split('/').filter(|s| !s.is_empty()).collect();
+        self.by_name
+            .get(&name)?
+            .iter()
+            .filter(|p| {
+                !tail.contains('/')
+                    || p.to_lowercase().ends_with(&suffix)
+                    || p.to_lowercase() == tail.to_lowercase()
+            })
+            .max_by_key(|p| {
+                let shared = p.split('/').zip(&here).take_while(|(a, b)| a == *b).count();
+                (shared, std::cmp::Reverse(p.len()))
+            })
+            .cloned()
+    }
 }
 
 fn ref_error(page: &Page, r: &RefValue, field: &str, u: &Unresolved) -> Diagnostic {

@@ -81,8 +81,6 @@ pub struct Rendered {
     pub html: String,
     pub headings: Vec<Heading>,
     pub links: Vec<PageLink>,
-    /// Relative files the body points at (images, downloads), as paths under content/.
-    pub assets: Vec<(String, Range<usize>)>,
     /// Relative links and images whose path climbs out of content/ (`../../etc/passwd`), as
     /// written: each is an error of the build.
     pub outside: Vec<(String, Range<usize>)>,
@@ -112,7 +110,10 @@ fn hole(out: &mut String, which: char, i: usize) {
 /// too large) and its length up to and with the [`HOLE_CLOSE`]. Anything else is not a hole: a marker
 /// that reached the text another way (a `&#xFDD0;` reference) must not swallow what follows it.
 fn parse_hole(s: &str) -> Option<(char, Option<usize>, usize)> {
-    let which = s.chars().next().filter(|c| matches!(c, 'H' | 'L'))?;
+    let which = s
+        .chars()
+        .next()
+        .filter(|c| matches!(c, 'H' | 'L' | 'C' | 'A' | 'E'))?;
     let digits = s[1..].bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || !s[1 + digits..].starts_with(HOLE_CLOSE) {
         return None;
@@ -197,14 +198,27 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let _ = pulldown_cmark_escape::escape_html(&mut out, s);
     out
 }
 
-fn escape_attr(s: &str) -> String {
+pub(crate) fn escape_attr(s: &str) -> String {
     escape_html(s)
+}
+
+/// A heading whose inline events are being read.
+struct OpenHeading {
+    level: HeadingLevel,
+    id: Option<String>,
+    classes: Vec<String>,
+    attrs: Vec<(String, String)>,
+    /// Where its inline events start in the event list.
+    first: usize,
+    text: String,
+    /// A leading `# H1` that becomes the page's title when it has none.
+    title_candidate: bool,
 }
 
 /// Render one page's Markdown body.
@@ -229,6 +243,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
         .into_offset_iter()
         .peekable();
     let mut seen_block = false;
+    let mut heading: Option<OpenHeading> = None;
 
     while let Some((event, range)) = parser.next() {
         match event {
@@ -238,26 +253,38 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 classes,
                 attrs,
             }) => {
-                // Buffer the heading's inline events to learn its text first.
-                let mut inner = Vec::new();
-                let mut text = String::new();
-                for (e, _) in parser.by_ref() {
-                    match &e {
-                        Event::End(TagEnd::Heading(_)) => break,
-                        Event::Text(t) | Event::Code(t) => text.push_str(t),
-                        _ => {}
-                    }
-                    inner.push(e);
-                }
-                let text = text.trim().to_string();
-                if opts.take_title && !seen_block && level == HeadingLevel::H1 && r.title.is_none()
-                {
+                // The heading's inline events go through the arms below like any others (links in
+                // headings are resolved and checked); its opening tag waits for its text, for the id.
+                flush_section(&mut r, &mut section_id, &mut section_text);
+                heading = Some(OpenHeading {
+                    level,
+                    id: id.map(|i| i.to_string()),
+                    classes: classes.iter().map(|c| c.to_string()).collect(),
+                    attrs: attrs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.as_deref().unwrap_or("").to_string()))
+                        .collect(),
+                    first: events.len(),
+                    text: String::new(),
+                    title_candidate: opts.take_title
+                        && !seen_block
+                        && level == HeadingLevel::H1
+                        && r.title.is_none(),
+                });
+                seen_block = true;
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let Some(h) = heading.take() else {
+                    continue;
+                };
+                let text = h.text.trim().to_string();
+                if h.title_candidate {
+                    events.truncate(h.first);
+                    section_text.clear();
                     r.title = Some(text);
-                    seen_block = true;
                     continue;
                 }
-                seen_block = true;
-                let base = id.map(|i| i.to_string()).unwrap_or_else(|| {
+                let base = h.id.unwrap_or_else(|| {
                     let s = slugify(&text);
                     if s.is_empty() {
                         "section".into()
@@ -266,29 +293,21 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     }
                 });
                 let id = unique_id(&mut used_ids, base);
-                flush_section(&mut r, &mut section_id, &mut section_text);
                 section_id = id.clone();
-                section_text.push_str(&text);
                 section_text.push('\n');
-                let lvl = level as u8;
+                let lvl = h.level as u8;
                 let mut open = format!("<h{lvl} id=\"{}\"", escape_attr(&id));
-                let class_list: Vec<String> = classes.iter().map(|c| escape_attr(c)).collect();
+                let class_list: Vec<String> = h.classes.iter().map(|c| escape_attr(c)).collect();
                 if !class_list.is_empty() {
                     let _ = write!(open, " class=\"{}\"", class_list.join(" "));
                 }
                 // `{key=value}` writes any attribute (`onclick=...`): raw HTML, passed only when
                 // raw HTML is. The id and classes cannot run anything.
-                for (k, v) in attrs.iter().filter(|_| opts.raw_html) {
-                    let _ = write!(
-                        open,
-                        " {}=\"{}\"",
-                        escape_attr(k),
-                        escape_attr(v.as_deref().unwrap_or(""))
-                    );
+                for (k, v) in h.attrs.iter().filter(|_| opts.raw_html) {
+                    let _ = write!(open, " {}=\"{}\"", escape_attr(k), escape_attr(v));
                 }
                 open.push('>');
-                events.push(Event::Html(open.into()));
-                events.extend(inner.into_iter().map(|e| raw_policy(e, opts.raw_html)));
+                events.insert(h.first, Event::Html(open.into()));
                 events.push(Event::Html(
                     format!("<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></h{lvl}>\n", escape_attr(&id)).into(),
                 ));
@@ -340,32 +359,58 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 ..
             }) => {
                 let (target, fragment) = split_fragment(&dest_url);
-                let i = r.links.len();
-                r.links.push(PageLink {
-                    kind: LinkKind::Wiki {
+                let kind = if file_extension(&target).is_some() {
+                    LinkKind::File
+                } else {
+                    LinkKind::Wiki {
                         has_label: has_pothole,
-                    },
-                    target,
-                    fragment,
-                    span: range.clone(),
-                });
-                let mut open = String::from("<a class=\"wikilink\" href=\"");
+                    }
+                };
+                let i = push_link(&mut r, kind, target, fragment, &range);
+                let mut open = String::from("<a class=\"wikilink");
+                hole(&mut open, 'C', i);
+                open.push_str("\" href=\"");
                 hole(&mut open, 'H', i);
                 open.push_str("\">");
                 events.push(Event::InlineHtml(open.into()));
                 if !has_pothole {
                     // Label comes from the target's title; drop the raw target text.
-                    for (e, _) in parser.by_ref() {
-                        if let Event::End(TagEnd::Link) = e {
-                            break;
-                        }
-                    }
+                    skip_to_end(&mut parser);
                     let mut label = String::new();
                     hole(&mut label, 'L', i);
                     label.push_str("</a>");
                     events.push(Event::InlineHtml(label.into()));
                     // The plain text gets the same hole (see `fill_text_holes`).
                     hole(&mut section_text, 'L', i);
+                }
+            }
+            Event::Start(Tag::Image {
+                link_type: LinkType::WikiLink { has_pothole },
+                dest_url,
+                ..
+            }) => {
+                let written = inner_text(&mut parser);
+                let (target, fragment) = split_fragment(&dest_url);
+                let i = r.links.len();
+                if let Some(ext) = file_extension(&target) {
+                    // `![[img.png|300]]`, `![[img.png|300x200]]`, `![[img.png|alt text]]`.
+                    let name = target.rsplit('/').next().unwrap_or(&target).to_string();
+                    let label = if has_pothole { written } else { String::new() };
+                    let (alt, size) = match label.rsplit_once('|') {
+                        Some((alt, size)) if parse_size(size).is_some() => (alt, parse_size(size)),
+                        _ if parse_size(&label).is_some() => ("", parse_size(&label)),
+                        _ => (label.as_str(), None),
+                    };
+                    let alt = if alt.is_empty() { name.as_str() } else { alt };
+                    let html = embed_html(Media::of(&ext), i, alt, size);
+                    section_text.push_str(alt);
+                    push_link(&mut r, LinkKind::File, target, fragment, &range);
+                    events.push(Event::InlineHtml(html.into()));
+                } else {
+                    push_link(&mut r, LinkKind::Embed, target, fragment, &range);
+                    let mut out = String::new();
+                    hole(&mut out, 'E', i);
+                    events.push(Event::InlineHtml(out.into()));
                 }
             }
             Event::Start(Tag::Link {
@@ -377,39 +422,13 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 let url: &str = &dest_url;
                 let (path, frag) = split_fragment(url);
                 if url.starts_with('#') {
-                    let i = r.links.len();
-                    r.links.push(PageLink {
-                        kind: LinkKind::SelfAnchor,
-                        target: String::new(),
-                        fragment: frag,
-                        span: range.clone(),
-                    });
-                    let _ = i;
+                    push_link(&mut r, LinkKind::SelfAnchor, String::new(), frag, &range);
                     events.push(Event::Start(Tag::Link {
                         link_type,
                         dest_url,
                         title,
                         id,
                     }));
-                } else if !is_external(url) && (path.ends_with(".md") || path.ends_with(".MD")) {
-                    let i = r.links.len();
-                    let target = join_path(opts.folder, &percent_decode(&path))
-                        .unwrap_or_else(|| format!("../{path}"));
-                    r.links.push(PageLink {
-                        kind: LinkKind::Markdown,
-                        target,
-                        fragment: frag,
-                        span: range.clone(),
-                    });
-                    let mut open = String::from("<a href=\"");
-                    hole(&mut open, 'H', i);
-                    open.push('"');
-                    if !title.is_empty() {
-                        let _ = write!(open, " title=\"{}\"", escape_attr(&title));
-                    }
-                    open.push('>');
-                    events.push(Event::InlineHtml(open.into()));
-                    // Inner events render as usual; the closing tag is a plain `</a>`.
                 } else if link_type == LinkType::Email {
                     // `<someone@example.com>`: an address, never a file; the renderer writes the
                     // `mailto:` itself.
@@ -419,6 +438,32 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                         title,
                         id,
                     }));
+                } else if let Some((kind, target, suffix)) = local_target(url, opts) {
+                    let target = match target {
+                        Some(t) => t,
+                        None => {
+                            r.outside.push((path.clone(), range.clone()));
+                            events.push(Event::Start(Tag::Link {
+                                link_type,
+                                dest_url,
+                                title,
+                                id,
+                            }));
+                            continue;
+                        }
+                    };
+                    let fragment = if kind == LinkKind::File { suffix } else { frag };
+                    let i = push_link(&mut r, kind, target, fragment, &range);
+                    let mut open = String::from("<a href=\"");
+                    hole(&mut open, 'H', i);
+                    open.push('"');
+                    hole(&mut open, 'A', i);
+                    if !title.is_empty() {
+                        let _ = write!(open, " title=\"{}\"", escape_attr(&title));
+                    }
+                    open.push('>');
+                    events.push(Event::InlineHtml(open.into()));
+                    // Inner events render as usual; the closing tag is a plain `</a>`.
                 } else {
                     let dest = if !opts.raw_html && scripted_url(url, false) {
                         CowStr::from("#")
@@ -439,6 +484,29 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 title,
                 id,
             }) => {
+                if let Some((LinkKind::File, target, suffix)) = local_target(&dest_url, opts) {
+                    let written = inner_text(&mut parser);
+                    let Some(target) = target else {
+                        r.outside.push((dest_url.to_string(), range.clone()));
+                        continue;
+                    };
+                    // `![alt|300](img.png)`: Obsidian's size after the alt text.
+                    let (alt, size) = match written.rsplit_once('|') {
+                        Some((alt, size)) if parse_size(size).is_some() => (alt, parse_size(size)),
+                        _ => (written.as_str(), None),
+                    };
+                    let i = push_link(&mut r, LinkKind::File, target, suffix, &range);
+                    let mut html = embed_html(Media::Image, i, alt, size);
+                    if !title.is_empty() {
+                        html.insert_str(
+                            html.len() - 1,
+                            &format!(" title=\"{}\"", escape_attr(&title)),
+                        );
+                    }
+                    section_text.push_str(alt);
+                    events.push(Event::InlineHtml(html.into()));
+                    continue;
+                }
                 let dest = if !opts.raw_html && scripted_url(&dest_url, true) {
                     CowStr::from("#")
                 } else {
@@ -467,6 +535,9 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
             }
             Event::Text(ref t) | Event::Code(ref t) => {
                 section_text.push_str(t);
+                if let Some(h) = heading.as_mut() {
+                    h.text.push_str(t);
+                }
                 if in_first_para == Some(true) {
                     r.summary.push_str(t);
                 }
@@ -547,6 +618,155 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
     r
 }
 
+/// Record a link to be resolved by the graph stage; its index names its holes.
+fn push_link(
+    r: &mut Rendered,
+    kind: LinkKind,
+    target: String,
+    fragment: Option<String>,
+    span: &Range<usize>,
+) -> usize {
+    r.links.push(PageLink {
+        kind,
+        target,
+        fragment,
+        span: span.clone(),
+    });
+    r.links.len() - 1
+}
+
+type Events<'a> =
+    std::iter::Peekable<pulldown_cmark::OffsetIter<'a, pulldown_cmark::DefaultBrokenLinkCallback>>;
+
+/// Read the events inside a link or image up to its end, keeping their text.
+fn inner_text(parser: &mut Events) -> String {
+    let mut text = String::new();
+    let mut depth = 0usize;
+    for (e, _) in parser.by_ref() {
+        match e {
+            Event::Start(_) => depth += 1,
+            Event::End(_) if depth == 0 => break,
+            Event::End(_) => depth -= 1,
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            _ => {}
+        }
+    }
+    text
+}
+
+fn skip_to_end(parser: &mut Events) {
+    inner_text(parser);
+}
+
+/// The extension of a file name that is not a page (`png` in `img.png`): a short run of ASCII
+/// letters and digits, with a letter, after the last dot; `.md` is a page's. `Version 1.2` and
+/// `Dr. Who` have none, so they stay names of pages.
+fn file_extension(target: &str) -> Option<String> {
+    let name = target.rsplit('/').next().unwrap_or(target);
+    let (stem, ext) = name.rsplit_once('.')?;
+    let ok = !stem.is_empty()
+        && (1..=5).contains(&ext.len())
+        && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        && ext.bytes().any(|b| b.is_ascii_alphabetic())
+        && !ext.eq_ignore_ascii_case("md");
+    ok.then(|| ext.to_ascii_lowercase())
+}
+
+/// `300` or `300x200`: a width, and maybe a height, in pixels.
+fn parse_size(s: &str) -> Option<(u32, Option<u32>)> {
+    let s = s.trim();
+    let (w, h) = match s.split_once('x') {
+        Some((w, h)) => (w, Some(h)),
+        None => (s, None),
+    };
+    let num = |v: &str| {
+        (!v.is_empty() && v.len() <= 5 && v.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| v.parse().ok())
+            .flatten()
+    };
+    Some((
+        num(w)?,
+        match h {
+            Some(h) => Some(num(h)?),
+            None => None,
+        },
+    ))
+}
+
+/// What an embedded file is shown as.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Media {
+    Image,
+    Audio,
+    Video,
+    Pdf,
+    Other,
+}
+
+impl Media {
+    fn of(ext: &str) -> Media {
+        match ext {
+            "png" | "jpg" | "jpeg" | "gif" | "bmp" | "svg" | "webp" | "avif" | "ico" => {
+                Media::Image
+            }
+            "mp3" | "wav" | "m4a" | "ogg" | "oga" | "3gp" | "flac" | "opus" => Media::Audio,
+            "mp4" | "webm" | "ogv" | "mov" | "mkv" | "m4v" => Media::Video,
+            "pdf" => Media::Pdf,
+            _ => Media::Other,
+        }
+    }
+}
+
+/// The markup of an embedded file, with the holes of link `i` for its URL (`H`) and a broken mark
+/// (`A`).
+fn embed_html(media: Media, i: usize, alt: &str, size: Option<(u32, Option<u32>)>) -> String {
+    let mut src = String::new();
+    hole(&mut src, 'H', i);
+    src.push('"');
+    hole(&mut src, 'A', i);
+    let mut dims = String::new();
+    if let Some((w, h)) = size {
+        let _ = write!(dims, " width=\"{w}\"");
+        if let Some(h) = h {
+            let _ = write!(dims, " height=\"{h}\"");
+        }
+    }
+    let alt = escape_attr(alt);
+    match media {
+        Media::Image => format!("<img src=\"{src} alt=\"{alt}\"{dims} loading=\"lazy\">"),
+        Media::Audio => format!("<audio class=\"embed-audio\" controls preload=\"metadata\" src=\"{src} title=\"{alt}\"></audio>"),
+        Media::Video => format!("<video class=\"embed-video\" controls preload=\"metadata\" src=\"{src} title=\"{alt}\"{dims}></video>"),
+        Media::Pdf => format!("<iframe class=\"embed-pdf\" src=\"{src} title=\"{alt}\"{dims} loading=\"lazy\"></iframe>"),
+        Media::Other => format!("<a class=\"embed-file\" href=\"{src}>{alt}</a>"),
+    }
+}
+
+/// A relative link or image to something in content/: a page (`.md`) or a file (with an
+/// extension). The target is `None` when the path climbs out of content/. For a file, the
+/// target is the path as written (decoded), and the query and fragment come back as a suffix.
+fn local_target(
+    url: &str,
+    opts: &MarkdownOptions,
+) -> Option<(LinkKind, Option<String>, Option<String>)> {
+    if url.is_empty() || is_external(url) || url.starts_with('#') || url.starts_with('/') {
+        return None;
+    }
+    if !opts.raw_html && scripted_url(url, true) {
+        return None;
+    }
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let (path, suffix) = url.split_at(end);
+    let decoded = percent_decode(path);
+    if path.ends_with(".md") || path.ends_with(".MD") {
+        let target = join_path(opts.folder, &decoded).unwrap_or_else(|| format!("../{path}"));
+        return Some((LinkKind::Markdown, Some(target), None));
+    }
+    file_extension(&decoded)?;
+    let inside = join_path(opts.folder, &decoded).map(|_| decoded);
+    let suffix = (!suffix.is_empty()).then(|| suffix.to_string());
+    Some((LinkKind::File, inside, suffix))
+}
+
 fn flush_section(r: &mut Rendered, id: &mut String, text: &mut String) {
     let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if !t.is_empty() {
@@ -618,12 +838,7 @@ fn rewrite_local<'a>(
         path.trim_start_matches('/').to_string()
     } else {
         match join_path(opts.folder, path) {
-            Some(j) => {
-                if !path.ends_with('/') && path.contains('.') {
-                    r.assets.push((j.clone(), range.clone()));
-                }
-                j
-            }
+            Some(j) => j,
             None => {
                 r.outside.push((path.to_string(), range.clone()));
                 return CowStr::from(url.to_string());
@@ -646,19 +861,42 @@ fn rewrite_local<'a>(
 }
 
 /// What a hole is filled with: the link's URL and, for wikilinks without a label, the label.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Fill {
     pub href: String,
     pub label: String,
+    /// The link lands nowhere (kept under `broken_links: warn`): it is marked `broken-link`.
+    pub broken: bool,
+    /// For an embed: the page and the part of it shown in place.
+    pub embed: Option<Embed>,
 }
 
-/// Replace the holes left by [`render`] with resolved links. `fills[i]` answers link `i`; a missing
-/// entry leaves a `#` link so that a page with a broken link still renders (for `serve`).
-pub fn fill_holes(html: &str, fills: &[Option<Fill>]) -> String {
+/// What an embed (`![[Note#Part]]`) shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embed {
+    pub page: usize,
+    pub part: Part,
+}
+
+/// The part of a page an embed shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Whole,
+    /// The section under the heading with this id, the heading included.
+    Heading(String),
+    /// The block with this id (`^id`, without the `^`).
+    Block(String),
+}
+
+/// Replace each hole of `html` with what `fill(letter, index)` gives; `None` keeps the hole.
+fn replace_holes(
+    html: &str,
+    mut fill: impl FnMut(char, Option<usize>) -> Option<String>,
+) -> String {
     if !html.contains(HOLE_OPEN) {
         return html.to_string();
     }
-    let mut out = String::with_capacity(html.len() + fills.len() * 32);
+    let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
     while let Some(start) = rest.find(HOLE_OPEN) {
         out.push_str(&rest[..start]);
@@ -668,12 +906,9 @@ pub fn fill_holes(html: &str, fills: &[Option<Fill>]) -> String {
             rest = after;
             continue;
         };
-        let fill = index.and_then(|i| fills.get(i)).and_then(Option::as_ref);
-        match (which, fill) {
-            ('H', Some(f)) => out.push_str(&escape_attr(&f.href)),
-            ('H', None) => out.push('#'),
-            (_, Some(f)) => out.push_str(&escape_html(&f.label)),
-            (_, None) => out.push_str("(broken link)"),
+        match fill(which, index) {
+            Some(s) => out.push_str(&s),
+            None => out.push_str(&rest[start..start + HOLE_OPEN.len_utf8() + len]),
         }
         rest = &after[len..];
     }
@@ -681,30 +916,135 @@ pub fn fill_holes(html: &str, fills: &[Option<Fill>]) -> String {
     out
 }
 
+/// Replace the holes left by [`render`] with resolved links. `fills[i]` answers link `i`; a missing
+/// entry leaves a `#` link so that a page with a broken link still renders (for `serve`). Embeds
+/// left unexpanded (see [`expand_embeds`]) show as broken.
+pub fn fill_holes(html: &str, fills: &[Option<Fill>]) -> String {
+    replace_holes(html, |which, index| {
+        let fill = index.and_then(|i| fills.get(i)).and_then(Option::as_ref);
+        Some(match (which, fill) {
+            ('H', Some(f)) => escape_attr(&f.href),
+            ('H', None) => "#".into(),
+            ('C', Some(f)) if !f.broken => String::new(),
+            ('C', _) => " broken-link".into(),
+            ('A', Some(f)) if !f.broken => String::new(),
+            ('A', _) => " class=\"broken-link\"".into(),
+            ('E', f) => broken_embed(f.map_or("", |f| f.label.as_str())),
+            (_, Some(f)) => escape_html(&f.label),
+            (_, None) => "(broken link)".into(),
+        })
+    })
+}
+
+fn broken_embed(label: &str) -> String {
+    format!(
+        "<p class=\"embed broken-link\">{}</p>\n",
+        escape_html(&format!("Cannot embed “{label}”"))
+    )
+}
+
+/// Replace the embed holes of `html` with what `show` gives for each embed (`fills[i].embed`),
+/// keeping every other hole for [`fill_holes`].
+pub fn expand_embeds(
+    html: &str,
+    fills: &[Option<Fill>],
+    mut show: impl FnMut(&Fill, &Embed) -> Option<String>,
+) -> String {
+    replace_holes(html, |which, index| {
+        if which != 'E' {
+            return None;
+        }
+        let fill = index.and_then(|i| fills.get(i)).and_then(Option::as_ref);
+        Some(match fill {
+            Some(f) => match f
+                .embed
+                .as_ref()
+                .filter(|_| !f.broken)
+                .and_then(|e| show(f, e))
+            {
+                Some(html) => html,
+                None => broken_embed(&f.label),
+            },
+            None => broken_embed(""),
+        })
+    })
+}
+
+/// The part of a page's final HTML that an embed shows: all of it, the section under a heading
+/// (up to the next heading of the same or a higher level), or the element of a block id.
+pub fn part_of(html: &str, part: &Part) -> Option<String> {
+    match part {
+        Part::Whole => Some(html.to_string()),
+        Part::Heading(id) => {
+            let needle = format!(" id=\"{}\"", escape_attr(id));
+            let mut at = 0;
+            let (start, level) = loop {
+                let i = at + html[at..].find(&needle)?;
+                let open = html[..i].rfind('<')?;
+                let tag = &html[open + 1..i];
+                if tag.len() == 2 && tag.starts_with('h') {
+                    break (open, tag.as_bytes()[1]);
+                }
+                at = i + needle.len();
+            };
+            let mut end = html.len();
+            let mut from = start + 4;
+            while let Some(j) = html[from..].find("<h") {
+                let k = from + j;
+                let b = html.as_bytes();
+                if k + 3 < b.len() && (b'1'..=level).contains(&b[k + 2]) && b[k + 3] == b' ' {
+                    end = k;
+                    break;
+                }
+                from = k + 2;
+            }
+            Some(html[start..end].to_string())
+        }
+        Part::Block(id) => {
+            let needle = format!(" id=\"^{}\"", escape_attr(id));
+            let i = html.find(&needle)?;
+            let open = html[..i].rfind('<')?;
+            let tag = &html[open + 1..i];
+            if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return None;
+            }
+            let (opener, closer) = (format!("<{tag}"), format!("</{tag}>"));
+            let mut depth = 0usize;
+            let mut at = open;
+            loop {
+                let next_open = html[at + 1..].find(&opener).map(|j| at + 1 + j);
+                let next_close = html[at + 1..].find(&closer).map(|j| at + 1 + j)?;
+                match next_open {
+                    Some(o) if o < next_close => {
+                        let after = html.as_bytes().get(o + opener.len());
+                        if matches!(after, Some(b' ' | b'>')) {
+                            depth += 1;
+                        }
+                        at = o;
+                    }
+                    _ if depth == 0 => {
+                        return Some(html[open..next_close + closer.len()].to_string())
+                    }
+                    _ => {
+                        depth -= 1;
+                        at = next_close;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Fill the holes of plain text ([`Rendered::sections`]): link labels become the targets' titles,
 /// as text (no escaping); a broken link's label is left out.
 pub fn fill_text_holes(text: &str, fills: &[Option<Fill>]) -> String {
-    if !text.contains(HOLE_OPEN) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + fills.len() * 16);
-    let mut rest = text;
-    while let Some(start) = rest.find(HOLE_OPEN) {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + HOLE_OPEN.len_utf8()..];
-        let Some((which, index, len)) = parse_hole(after) else {
-            out.push(HOLE_OPEN);
-            rest = after;
-            continue;
-        };
+    replace_holes(text, |which, index| {
         let fill = index.and_then(|i| fills.get(i)).and_then(Option::as_ref);
-        if let (Some(f), 'L') = (fill, which) {
-            out.push_str(&f.label);
-        }
-        rest = &after[len..];
-    }
-    out.push_str(rest);
-    out
+        Some(match (fill, which) {
+            (Some(f), 'L') if !f.broken => f.label.clone(),
+            _ => String::new(),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -755,10 +1095,12 @@ mod tests {
             Some(Fill {
                 href: "/tools/doudian/#after-sales".into(),
                 label: "Doudian <store>".into(),
+                ..Fill::default()
             }),
             Some(Fill {
                 href: "/tools/qianchuan/".into(),
                 label: "ignored".into(),
+                ..Fill::default()
             }),
         ];
         let html = fill_holes(&r.html, &fills);
@@ -780,10 +1122,10 @@ mod tests {
             &o,
         );
         assert_eq!(r.links[0].target, "roles/anchor.md");
-        assert!(r.html.contains("src=\"/kb/tools/img/a.png\""), "{}", r.html);
+        assert_eq!(r.links[1].kind, LinkKind::File);
+        assert_eq!(r.links[1].target, "img/a.png");
         assert!(r.html.contains("href=\"https://x.org\""));
         assert!(r.html.contains("href=\"/kb/tags/\""));
-        assert_eq!(r.assets[0].0, "tools/img/a.png");
     }
 
     #[test]
@@ -833,10 +1175,12 @@ mod tests {
             Some(Fill {
                 href: "/tools/doudian/".into(),
                 label: "Doudian & co".into(),
+                ..Fill::default()
             }),
             Some(Fill {
                 href: "/x/".into(),
                 label: "X".into(),
+                ..Fill::default()
             }),
         ];
         assert_eq!(
@@ -876,6 +1220,7 @@ mod tests {
         let fill = Fill {
             href: "/a/".into(),
             label: "A".into(),
+            ..Fill::default()
         };
         let html = fill_holes(&r.html, &[Some(fill)]);
         assert!(html.contains("href=\"/a/\">A</a>"), "{html}");

@@ -100,8 +100,6 @@ pub struct Surface<'a> {
     pub headings: Vec<(u8, &'a str, &'a str)>,
     /// Links to other pages (backlinks follow them).
     pub links: Vec<(&'a LinkKind, &'a str, Option<&'a str>)>,
-    /// Files the body points at.
-    pub assets: Vec<&'a str>,
 }
 
 /// The surface of a parsed page.
@@ -122,7 +120,6 @@ pub fn surface<'a>(page: &'a Page, rendered: &'a Rendered) -> Surface<'a> {
             .iter()
             .map(|l| (&l.kind, l.target.as_str(), l.fragment.as_deref()))
             .collect(),
-        assets: rendered.assets.iter().map(|(a, _)| a.as_str()).collect(),
     }
 }
 

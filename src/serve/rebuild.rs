@@ -335,6 +335,21 @@ impl Builder {
                     plan::surface(&good.site.pages[i], &good.site.rendered[i]),
                 )
             });
+            // Embeds show other pages' HTML: an edit that touches one rebuilds the site.
+            let embeds = |r: &Rendered| {
+                r.links
+                    .iter()
+                    .any(|l| l.kind == crate::markdown::LinkKind::Embed)
+            };
+            if let Some((i, _)) = &old {
+                let graph = &good.site.graph;
+                if !graph.embeds[*i].is_empty() || graph.embeds.iter().any(|e| e.contains(i)) {
+                    return Tier::Site;
+                }
+            }
+            if cached.rendered.as_ref().is_some_and(embeds) {
+                return Tier::Site;
+            }
             let new = match (&cached.parsed, &cached.rendered) {
                 (Ok((p, _)), Some(r)) if !p.draft || self.opts.drafts => Some(plan::surface(p, r)),
                 // A draft that stays out of the site.
@@ -355,7 +370,6 @@ impl Builder {
             return Outcome::Failed(Vec::new());
         };
         let base_path = good.site.config.base_path();
-        let asset_outputs = build::asset_outputs(&self.assets);
         // Swap the new pages in; remember the old ones to put back if anything fails.
         type Saved = (usize, Page, Rendered, Vec<Option<Fill>>);
         let mut saved: Vec<Saved> = Vec::new();
@@ -381,17 +395,16 @@ impl Builder {
                 &site.rendered,
                 &site.titles,
                 i,
-                &base_path,
+                graph::LinkContext {
+                    base_path: &base_path,
+                    policy: site.config.broken_links,
+                    files: &site.graph.files,
+                },
             );
             let old_fills = std::mem::replace(&mut site.graph.fills[i], body.fills);
             diags.extend(page_diags.iter().cloned());
             diags.extend(body.diags);
-            diags.extend(build::check_assets(
-                &site.root,
-                &asset_outputs,
-                &site.pages[i],
-                &site.rendered[i],
-            ));
+            diags.extend(build::check_outside(&site.pages[i], &site.rendered[i]));
             saved.push((i, old_page, old_rendered, old_fills));
         }
         let restore = |site: &mut Site, saved: Vec<Saved>| {

@@ -335,22 +335,34 @@ fn broken_references_suggest_the_closest_pages() {
 }
 
 #[test]
-fn ambiguous_short_ids_list_the_candidates() {
+fn ambiguous_short_names_go_to_the_closest_page_with_a_warning() {
     let s = typed_site();
     s.write(
         "content/positions/doudian.md",
         "---\ntitle: D\nletter: D\n---\n",
     )
+    .write(
+        "content/positions/intro.md",
+        "---\ntitle: I\nletter: I\n---\nSee [[doudian]].\n",
+    )
     .write("content/misc.md", "[[doudian]]\n");
-    let err = s.run(&["check"]).stderr;
+    let run = s.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let err = run.stderr;
+    assert!(err.contains("warning[ambiguous-link]"), "{err}");
     assert!(
         err.contains("wikilink `doudian` could mean 2 pages"),
         "{err}"
     );
     assert!(
-        err.contains("write the full id: `position/doudian`, `tool/doudian`"),
+        err.contains("write the path to choose: `position/doudian`, `tool/doudian`"),
         "{err}"
     );
+    // From positions/, the page beside it; from the root, the shorter path, then the id.
+    let intro = s.output("positions/intro/index.html");
+    assert!(intro.contains("href=\"/positions/doudian/\""), "{intro}");
+    let misc = s.output("misc/index.html");
+    assert!(misc.contains("href=\"/tools/doudian/\""), "{misc}");
 }
 
 #[test]

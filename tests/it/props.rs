@@ -451,11 +451,11 @@ proptest! {
         for l in &r.links {
             prop_assert!(body.get(l.span.clone()).is_some(), "{:?}", l.span);
         }
-        for (_, span) in &r.assets {
+        for (_, span) in &r.outside {
             prop_assert!(body.get(span.clone()).is_some(), "{span:?}");
         }
         let fills: Vec<Option<Fill>> = (0..r.links.len())
-            .map(|i| Some(Fill { href: format!("/p{i}/"), label: format!("P{i}") }))
+            .map(|i| Some(Fill { href: format!("/p{i}/"), label: format!("P{i}"), ..Fill::default() }))
             .collect();
         let html = fill_holes(&r.html, &fills);
         let _ = fill_holes(&r.html, &[]);
@@ -549,7 +549,7 @@ proptest! {
         prop_assert_eq!(&link.target, &target);
         prop_assert_eq!(&link.fragment, &frag);
         prop_assert_eq!(&link.kind, &LinkKind::Wiki { has_label: label.is_some() });
-        let html = fill_holes(&r.html, &[Some(Fill { href: "/t/".into(), label: "Title <T>".into() })]);
+        let html = fill_holes(&r.html, &[Some(Fill { href: "/t/".into(), label: "Title <T>".into(), ..Fill::default() })]);
         let shown = label.clone().unwrap_or_else(|| "Title <T>".into());
         let mut escaped = String::new();
         pulldown_cmark_escape::escape_html_body_text(&mut escaped, &shown).ok();
