@@ -149,11 +149,12 @@ impl Lookup {
     /// slugs or as the end of a page's path (`Folder/Note`); a bare name by file name or slug;
     /// then by another name (alias); then by title. Names are case-insensitive, as in Obsidian.
     fn candidates(&self, t: &str) -> Vec<usize> {
-        if let Some(&i) = self.by_id.get(t).or_else(|| self.by_path.get(t)) {
-            return vec![i];
-        }
+        let exact = self.by_id.get(t).or_else(|| self.by_path.get(t)).copied();
         let lower = t.to_lowercase();
         if t.contains('/') {
+            if let Some(i) = exact {
+                return vec![i];
+            }
             let slugged: Vec<String> = t.split('/').map(slugify).collect();
             let s = slugged.join("/");
             if let Some(&i) = self.by_id.get(&s).or_else(|| self.by_path.get(&s)) {
@@ -164,7 +165,10 @@ impl Lookup {
                 .filter(|&i| self.lower_paths[i] == lower || self.lower_paths[i].ends_with(&suffix))
                 .collect();
         }
-        let mut found: Vec<usize> = self.by_stem.get(&lower).cloned().unwrap_or_default();
+        // A bare name: every page of that id, file name or slug, for the caller to choose from
+        // (the closest, for a link).
+        let mut found: Vec<usize> = exact.into_iter().collect();
+        found.extend(self.by_stem.get(&lower).into_iter().flatten());
         if let Some(by_slug) = self.by_slug.get(&slugify(t)) {
             for &i in by_slug {
                 if !found.contains(&i) {
@@ -486,71 +490,77 @@ pub fn build(
 /// How deep embeds may nest (a note embedding a note embedding a note...).
 pub const MAX_EMBED_DEPTH: usize = 8;
 
-/// Embeds must not loop (a note that shows itself, two that show each other) nor nest deeper than
-/// [`MAX_EMBED_DEPTH`]: each such embed is an error at the embed that closes the loop or goes too
-/// deep, and shows as broken.
+/// Embeds must not loop (a note that shows itself, two sections that show each other) nor nest
+/// deeper than [`MAX_EMBED_DEPTH`]: each such embed is an error at the embed that closes the loop
+/// or goes too deep, and shows as broken. What an embed shows is a part of a page (the whole, a
+/// section, a block), so two pages may embed sections of each other as long as no part shows
+/// itself.
 fn check_embeds(
     pages: &[Page],
     rendered: &[Rendered],
     embeds: &mut [Vec<(usize, usize)>],
     fills: &mut [Vec<Option<Fill>>],
 ) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    // Depth-first from every page with embeds; `stack` holds the chain of pages being shown.
-    let mut bad: HashSet<(usize, usize)> = HashSet::new();
+    let mut bad: Vec<(usize, usize, bool)> = Vec::new();
+    let mut done: HashSet<(usize, Part)> = HashSet::new();
+    #[allow(clippy::too_many_arguments)]
     fn walk(
-        i: usize,
-        embeds: &[Vec<(usize, usize)>],
-        stack: &mut Vec<usize>,
-        bad: &mut HashSet<(usize, usize)>,
-        done: &mut HashSet<usize>,
+        page: usize,
+        part: Part,
+        rendered: &[Rendered],
+        fills: &[Vec<Option<Fill>>],
+        stack: &mut Vec<(usize, Part)>,
+        bad: &mut Vec<(usize, usize, bool)>,
+        done: &mut HashSet<(usize, Part)>,
     ) {
-        if done.contains(&i) {
+        if done.contains(&(page, part.clone())) {
             return;
         }
-        stack.push(i);
-        for &(t, k) in &embeds[i] {
-            if stack.contains(&t) || stack.len() > MAX_EMBED_DEPTH {
-                bad.insert((i, k));
+        let Some(raw) = crate::markdown::part_of(&rendered[page].html, &part) else {
+            return;
+        };
+        stack.push((page, part.clone()));
+        for k in crate::markdown::embed_holes(&raw) {
+            let Some(Some(Fill { embed: Some(e), .. })) = fills[page].get(k) else {
+                continue;
+            };
+            let next = (e.page, e.part.clone());
+            if stack.contains(&next) {
+                bad.push((page, k, true));
+            } else if stack.len() >= MAX_EMBED_DEPTH {
+                bad.push((page, k, false));
             } else {
-                walk(t, embeds, stack, bad, done);
+                walk(next.0, next.1, rendered, fills, stack, bad, done);
             }
         }
         stack.pop();
-        if stack.is_empty() {
-            done.insert(i);
-        }
+        done.insert((page, part));
     }
-    let mut done = HashSet::new();
     for i in 0..embeds.len() {
         if !embeds[i].is_empty() {
-            walk(i, embeds, &mut Vec::new(), &mut bad, &mut done);
+            walk(
+                i,
+                Part::Whole,
+                rendered,
+                fills,
+                &mut Vec::new(),
+                &mut bad,
+                &mut done,
+            );
         }
     }
-    let mut bad: Vec<(usize, usize)> = bad.into_iter().collect();
     bad.sort_unstable();
-    for (i, k) in bad {
+    bad.dedup();
+    let mut diags = Vec::new();
+    for (i, k, looped) in bad {
         let link = &rendered[i].links[k];
-        let t = embeds[i].iter().find(|e| e.1 == k).map_or(i, |e| e.0);
-        let start = pages[i].body.start;
-        let message = if t == i || embeds[t].iter().any(|&(back, _)| back == i) || {
-            // A longer loop: t leads back to i.
-            let mut seen = HashSet::new();
-            let mut todo = vec![t];
-            let mut back = false;
-            while let Some(p) = todo.pop() {
-                if p == i {
-                    back = true;
-                    break;
-                }
-                if seen.insert(p) {
-                    todo.extend(embeds[p].iter().map(|e| e.0));
-                }
-            }
-            back
-        } {
+        let Some(Some(fill)) = fills[i].get_mut(k) else {
+            continue;
+        };
+        let t = fill.embed.as_ref().map_or(i, |e| e.page);
+        let message = if looped {
             format!(
-                "embeds `{}`, which embeds this page again: the embeds loop",
+                "embeds `{}`, which leads back to this embed: the embeds loop",
                 pages[t].id
             )
         } else {
@@ -559,6 +569,7 @@ fn check_embeds(
                 pages[t].id
             )
         };
+        let start = pages[i].body.start;
         diags.push(
             Diagnostic::error("embed-loop", message)
                 .at(
@@ -569,74 +580,50 @@ fn check_embeds(
                     "link to the page instead of embedding it: [[Note]] rather than ![[Note]]",
                 ),
         );
+        fill.broken = true;
+        fill.embed = None;
         embeds[i].retain(|e| e.1 != k);
-        if let Some(Some(f)) = fills[i].get_mut(k) {
-            f.broken = true;
-            f.embed = None;
-        }
     }
     diags
 }
 
-/// Show every page's embeds in place: each embed hole becomes the embedded page's final HTML (its
-/// own links filled, its own embeds shown), or the part of it the embed names. Run once the graph
-/// is built; loops were cut by [`check_embeds`], and depth is bounded here too.
+/// Show every page's embeds in place: each embed hole becomes the part of the embedded page it
+/// names, with that page's own links filled and its own embeds shown. Run once the graph is built;
+/// loops were cut by [`check_embeds`], and depth is bounded here too.
 pub fn expand_embeds(rendered: &mut [Rendered], graph: &LinkGraph, titles: &[String]) {
-    let with: Vec<usize> = (0..rendered.len())
-        .filter(|&i| {
-            !graph.embeds[i].is_empty()
-                || rendered[i].links.iter().any(|l| l.kind == LinkKind::Embed)
-        })
-        .collect();
-    if with.is_empty() {
-        return;
-    }
-    fn full(
-        t: usize,
-        rendered: &[Rendered],
-        graph: &LinkGraph,
-        depth: usize,
-        memo: &mut HashMap<usize, String>,
-        titles: &[String],
-    ) -> String {
-        if let Some(h) = memo.get(&t) {
-            return h.clone();
-        }
-        let inner = crate::markdown::expand_embeds(&rendered[t].html, &graph.fills[t], |f, e| {
-            (depth < MAX_EMBED_DEPTH)
-                .then(|| shown(f, e, rendered, graph, depth + 1, memo, titles))
-                .flatten()
-        });
-        let html = crate::markdown::fill_holes(&inner, &graph.fills[t]);
-        memo.insert(t, html.clone());
-        html
-    }
-    fn shown(
+    fn show(
         f: &Fill,
         e: &Embed,
         rendered: &[Rendered],
         graph: &LinkGraph,
-        depth: usize,
-        memo: &mut HashMap<usize, String>,
         titles: &[String],
+        stack: &mut Vec<(usize, Part)>,
     ) -> Option<String> {
-        let html = full(e.page, rendered, graph, depth, memo, titles);
-        let part = crate::markdown::part_of(&html, &e.part)?;
-        let title = &titles[e.page];
+        let node = (e.page, e.part.clone());
+        if stack.len() > MAX_EMBED_DEPTH || stack.contains(&node) {
+            return None;
+        }
+        let raw = crate::markdown::part_of(&rendered[e.page].html, &e.part)?;
+        stack.push(node);
+        let inner = crate::markdown::expand_embeds(&raw, &graph.fills[e.page], |f, e| {
+            show(f, e, rendered, graph, titles, stack)
+        });
+        stack.pop();
+        let html = crate::markdown::fill_holes(&inner, &graph.fills[e.page]);
         Some(format!(
             "<div class=\"embed\"><a class=\"embed-source\" href=\"{}\">{}</a>\n{}</div>\n",
             crate::markdown::escape_attr(&f.href),
-            crate::markdown::escape_html(title),
-            part
+            crate::markdown::escape_html(&titles[e.page]),
+            html
         ))
     }
-    let mut memo = HashMap::new();
-    let expanded: Vec<(usize, String)> = with
-        .into_iter()
+    let expanded: Vec<(usize, String)> = (0..rendered.len())
+        .filter(|&i| !graph.embeds[i].is_empty())
         .map(|i| {
+            let mut stack = vec![(i, Part::Whole)];
             let html =
                 crate::markdown::expand_embeds(&rendered[i].html, &graph.fills[i], |f, e| {
-                    shown(f, e, rendered, graph, 1, &mut memo, titles)
+                    show(f, e, rendered, graph, titles, &mut stack)
                 });
             (i, html)
         })

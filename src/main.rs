@@ -141,6 +141,9 @@ fn main() -> ExitCode {
                 Ok(report) => {
                     if !report.warnings.is_empty() {
                         eprint!("{}", render_terminal(&report.warnings, color));
+                        let n = report.warnings.len();
+                        let s = if n == 1 { "" } else { "s" };
+                        eprintln!("{n} warning{s}; the site was written");
                     }
                     if !cli.quiet {
                         println!(

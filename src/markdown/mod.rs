@@ -358,7 +358,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 dest_url,
                 ..
             }) => {
-                let (target, fragment) = split_fragment(&dest_url);
+                let (target, fragment) = split_fragment(unescape_pipe(&dest_url));
                 let kind = if file_extension(&target).is_some() {
                     LinkKind::File
                 } else {
@@ -390,7 +390,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 ..
             }) => {
                 let written = inner_text(&mut parser);
-                let (target, fragment) = split_fragment(&dest_url);
+                let (target, fragment) = split_fragment(unescape_pipe(&dest_url));
                 let i = r.links.len();
                 if let Some(ext) = file_extension(&target) {
                     // `![[img.png|300]]`, `![[img.png|300x200]]`, `![[img.png|alt text]]`.
@@ -592,6 +592,18 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
         .sum();
     r.summary = r.summary.split_whitespace().collect::<Vec<_>>().join(" ");
     r.html.reserve(body.len() * 3 / 2);
+    // An embed alone in its paragraph is a block of its own, not inside a `<p>`.
+    for k in 1..events.len().saturating_sub(1) {
+        let alone = matches!(
+            (&events[k - 1], &events[k], &events[k + 1]),
+            (Event::Start(Tag::Paragraph), Event::InlineHtml(h), Event::End(TagEnd::Paragraph))
+                if h.starts_with(HOLE_OPEN) && h[HOLE_OPEN.len_utf8()..].starts_with('E')
+        );
+        if alone {
+            events[k - 1] = Event::Html("".into());
+            events[k + 1] = Event::Html("\n".into());
+        }
+    }
     // Markdown links to pages close with a plain `</a>`: rewrite their End(Link) events.
     let mut md_link_depth = Vec::new();
     let events = events.into_iter().map(|e| match e {
@@ -616,6 +628,12 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
     // Every page's HTML stays in memory until its output is written: keep no spare capacity.
     r.html.shrink_to_fit();
     r
+}
+
+/// In a table, a wikilink's `|` is written `\\|` (`[[Note\\|label]]`): the target then ends with
+/// the backslash.
+fn unescape_pipe(target: &str) -> &str {
+    target.strip_suffix('\\').unwrap_or(target)
 }
 
 /// Record a link to be resolved by the graph stage; its index names its holes.
@@ -879,7 +897,7 @@ pub struct Embed {
 }
 
 /// The part of a page an embed shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Part {
     Whole,
     /// The section under the heading with this id, the heading included.
@@ -1033,6 +1051,18 @@ pub fn part_of(html: &str, part: &Part) -> Option<String> {
             }
         }
     }
+}
+
+/// The link indices of the embed holes in `html`, in order.
+pub fn embed_holes(html: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    replace_holes(html, |which, index| {
+        if let (Some(i), 'E') = (index, which) {
+            found.push(i);
+        }
+        None
+    });
+    found
 }
 
 /// Fill the holes of plain text ([`Rendered::sections`]): link labels become the targets' titles,
