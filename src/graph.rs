@@ -536,8 +536,8 @@ fn check_embeds(
         stack.pop();
         done.insert((page, part));
     }
-    for i in 0..embeds.len() {
-        if !embeds[i].is_empty() {
+    for (i, e) in embeds.iter().enumerate() {
+        if !e.is_empty() {
             walk(
                 i,
                 Part::Whole,
