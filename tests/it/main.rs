@@ -4,6 +4,7 @@
 mod bad_input;
 mod browser;
 mod build;
+mod commonmark;
 mod dates;
 mod errors;
 mod hardening;
