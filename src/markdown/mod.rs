@@ -239,9 +239,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
     let mut section_id = String::new();
     let mut in_first_para = None::<bool>;
     let mut callouts: Vec<bool> = Vec::new();
-    let mut parser = Parser::new_ext(body, options())
-        .into_offset_iter()
-        .peekable();
+    let mut parser = Parser::new_ext(body, options()).into_offset_iter();
     let mut seen_block = false;
     let mut heading: Option<OpenHeading> = None;
 
@@ -358,6 +356,50 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 dest_url,
                 ..
             }) => {
+                let defined = parser
+                    .reference_definitions()
+                    .get(&dest_url)
+                    .filter(|_| !has_pothole)
+                    .map(|d| {
+                        (
+                            d.dest.to_string(),
+                            d.title.as_deref().unwrap_or("").to_string(),
+                        )
+                    });
+                if let Some((dest, title)) = defined {
+                    // `[[x]]` where `[x]: /url` is defined: CommonMark's `[`, the reference link
+                    // `[x]`, `]`. The author who wrote the definition meant it.
+                    let dest = if !opts.raw_html && scripted_url(&dest, false) {
+                        CowStr::from("#")
+                    } else {
+                        rewrite_local(&dest, opts, &mut r, &range)
+                    };
+                    events.push(Event::Text("[".into()));
+                    events.push(Event::Start(Tag::Link {
+                        link_type: LinkType::Shortcut,
+                        dest_url: dest,
+                        title: title.into(),
+                        id: CowStr::from(""),
+                    }));
+                    skip_to_end(&mut parser);
+                    // The label is inline Markdown of its own (`[[*foo* bar]]`).
+                    let label = body
+                        .get(range.start + 2..range.end.saturating_sub(2))
+                        .unwrap_or("");
+                    for e in Parser::new_ext(label, options() - Options::ENABLE_WIKILINKS) {
+                        match e {
+                            Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {}
+                            Event::Text(ref t) | Event::Code(ref t) => {
+                                section_text.push_str(t);
+                                events.push(e);
+                            }
+                            other => events.push(raw_policy(other, opts.raw_html)),
+                        }
+                    }
+                    events.push(Event::End(TagEnd::Link));
+                    events.push(Event::Text("]".into()));
+                    continue;
+                }
                 let (target, fragment) = split_fragment(unescape_pipe(&dest_url));
                 let kind = if file_extension(&target).is_some() {
                     LinkKind::File
@@ -653,8 +695,7 @@ fn push_link(
     r.links.len() - 1
 }
 
-type Events<'a> =
-    std::iter::Peekable<pulldown_cmark::OffsetIter<'a, pulldown_cmark::DefaultBrokenLinkCallback>>;
+type Events<'a> = pulldown_cmark::OffsetIter<'a, pulldown_cmark::DefaultBrokenLinkCallback>;
 
 /// Read the events inside a link or image up to its end, keeping their text.
 fn inner_text(parser: &mut Events) -> String {

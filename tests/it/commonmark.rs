@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fieldbook::markdown::{fill_holes, render, MarkdownOptions};
+use fieldbook::markdown::{fill_holes, render, Fill, LinkKind, MarkdownOptions};
 
 const SPEC_PACKAGE: &str = "commonmark-spec@0.31.2";
 /// The number of examples in spec 0.31.2: fewer means the extraction went wrong.
@@ -70,7 +70,10 @@ const ADDITIONS: &[Addition] = &[
         number: 484,
         reason: "link to a page (README: \"relative Markdown links to `.md` files\" resolve to \
                  pages), filled with `#` where there is no page: `./target.md` -> `#`",
-        edits: &[("href=\"./target.md\"", "href=\"#\"")],
+        edits: &[(
+            "<a href=\"./target.md\">",
+            "<a class=\"broken-link\" href=\"#\">",
+        )],
     },
     Addition {
         number: 548,
@@ -79,29 +82,31 @@ const ADDITIONS: &[Addition] = &[
                  definition (a label cannot hold brackets), so there is no reference link to lose",
         edits: &[(
             "[[foo]]",
-            "<a class=\"wikilink\" href=\"#\">(broken link)</a>",
+            "<a class=\"wikilink broken-link\" href=\"#\">(broken link)</a>",
         )],
+    },
+    Addition {
+        number: 590,
+        reason: "embed (README, \"Publishing an Obsidian vault\"): `![[foo]]` shows the page \
+                 `foo` in place, here a broken embed since there is no page; the wikilink of the \
+                 second paragraph is as in #548",
+        edits: &[
+            (
+                "<p>![[foo]]</p>",
+                "<p class=\"embed broken-link\">Cannot embed “”</p>",
+            ),
+            (
+                "<p>[[foo]]:",
+                "<p><a class=\"wikilink broken-link\" href=\"#\">(broken link)</a>:",
+            ),
+        ],
     },
 ];
 
 /// Examples that differ because of a bug of ours, not a documented addition: each should render as
 /// the spec says (or differ only by an addition above). Remove an entry when its bug is fixed: the
 /// test says when.
-const KNOWN_BUGS: &[(usize, &str)] = &[
-    (
-        559,
-        "`[[*foo* bar]]` with a definition `[*foo* bar]: /url` is taken for a wikilink to a page \
-         `*foo* bar` (a broken link, an error in a build), where CommonMark, and the author who \
-         wrote the definition, mean `[` + the reference link `[*foo* bar]` + `]`",
-    ),
-    (
-        590,
-        "`![[foo]]` (an embed, which fieldbook does not render yet) becomes `<img src=\"/foo\" \
-         alt=\"foo\">`, an image of the page's URL that the build neither checks nor reports; \
-         CommonMark reads it as text. Once fixed, the second paragraph still differs by a \
-         wikilink, as #548 does: move the example to ADDITIONS",
-    ),
-];
+const KNOWN_BUGS: &[(usize, &str)] = &[];
 
 /// One example of the spec, as `index.js` of the package gives it.
 #[derive(serde::Deserialize)]
@@ -191,9 +196,10 @@ fn run(cmd: &mut Command) -> Result<String, String> {
 }
 
 /// What our pipeline makes of an example: the Markdown stage with raw HTML passed, no highlighting,
-/// no title taken, the site at `/` and the page at the top of content/; then its holes filled with
-/// no pages to link to (the examples have none), so a wikilink becomes `href="#"` and
-/// `(broken link)`.
+/// no title taken, the site at `/` and the page at the top of content/; then its holes filled as
+/// the build would if every file an example names were beside the page and no page existed (the
+/// examples have none): a file's URL is its path from the top, a link to a page is broken
+/// (`href="#"`, class `broken-link`, label `(broken link)`).
 fn ours(markdown: &str) -> String {
     let r = render(
         markdown,
@@ -205,7 +211,17 @@ fn ours(markdown: &str) -> String {
             folder: "",
         },
     );
-    fill_holes(&r.html, &[])
+    let fills: Vec<Option<Fill>> = r
+        .links
+        .iter()
+        .map(|l| {
+            (l.kind == LinkKind::File).then(|| Fill {
+                href: format!("/{}{}", l.target, l.fragment.as_deref().unwrap_or("")),
+                ..Fill::default()
+            })
+        })
+        .collect();
+    fill_holes(&r.html, &fills)
 }
 
 /// What the lists say of one example.
@@ -730,6 +746,11 @@ fn strip_additions(mut toks: Vec<Tok>) -> Vec<Tok> {
                             attrs.retain(|(k, _)| k != "id");
                         }
                     }
+                }
+            } else if name == "img" && attr(attrs, "loading") == Some("lazy") {
+                // 3. Images of files in content/ load lazily (README, "Images and files").
+                if let Tok::Start { attrs, .. } = &mut toks[i] {
+                    attrs.retain(|(k, _)| k != "loading");
                 }
             } else if name == "pre" && attr(attrs, "class") == Some("code") {
                 let lang = attr(attrs, "data-lang");
