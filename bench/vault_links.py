@@ -118,7 +118,8 @@ for src in notes:
         name, _, frag = target.partition("#")
         links.append((bang, name, frag))
     for bang, target, frag in MDLINK.findall(text):
-        links.append((bang, unquote(target), unquote(frag[1:]) if frag else ""))
+        if "://" not in target and not target.startswith("mailto:"):
+            links.append((bang, unquote(target), unquote(frag[1:]) if frag else ""))
     for bang, name, frag in links:
         if bang:
             stats["embeds"] += 1

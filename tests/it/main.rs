@@ -19,3 +19,4 @@ mod serve;
 mod support;
 mod templates;
 mod theme;
+mod vault;
