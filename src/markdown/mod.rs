@@ -12,14 +12,18 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use pulldown_cmark::{
-    BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag,
-    TagEnd,
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
 };
 use serde::Serialize;
 
 use crate::content::slugify;
 
+mod blocks;
+mod callouts;
+mod comments;
 mod highlight;
+mod inline;
+mod obsidian;
 use highlight::highlight;
 pub use highlight::{highlight_css, syntax_set};
 
@@ -226,11 +230,20 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
     // The hole markers are noncharacters no text needs; written in the body they would open holes of
     // their own. U+FFFD has the same UTF-8 length, so every span into the body stays right.
     let cleaned;
-    let body = if body.contains([HOLE_OPEN, HOLE_CLOSE]) {
-        cleaned = body.replace([HOLE_OPEN, HOLE_CLOSE], "\u{FFFD}");
+    let body = if body.contains([HOLE_OPEN, HOLE_CLOSE, obsidian::OURS]) {
+        cleaned = body.replace([HOLE_OPEN, HOLE_CLOSE, obsidian::OURS], "\u{FFFD}");
         cleaned.as_str()
     } else {
         body
+    };
+    // `%%comments%%` are blanked out, byte for byte (see `comments`).
+    let blanked;
+    let (body, comment_ranges) = match comments::strip(body, options()) {
+        Some((b, ranges)) => {
+            blanked = b;
+            (blanked.as_str(), ranges)
+        }
+        None => (body, Vec::new()),
     };
     let mut r = Rendered::default();
     let mut events: Vec<Event> = Vec::new();
@@ -238,12 +251,22 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
     let mut section_text = String::new();
     let mut section_id = String::new();
     let mut in_first_para = None::<bool>;
-    let mut callouts: Vec<bool> = Vec::new();
-    let mut parser = Parser::new_ext(body, options()).into_offset_iter();
+    // Per open blockquote: the closing tag of a callout, `None` for a plain quote.
+    let mut callouts: Vec<Option<&'static str>> = Vec::new();
+    // How the open paragraph closes when it is not a plain `</p>` (a callout title, a dropped one).
+    let mut para_close: Option<&'static str> = None;
+    let mut tops = blocks::Tops::default();
+    let mut parser = obsidian::Events::new(
+        Parser::new_ext(body, options()).into_offset_iter(),
+        body,
+        opts.base_path,
+        comment_ranges,
+    );
     let mut seen_block = false;
     let mut heading: Option<OpenHeading> = None;
 
     while let Some((event, range)) = parser.next() {
+        tops.see(&event, events.len());
         match event {
             Event::Start(Tag::Heading {
                 level,
@@ -335,28 +358,32 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 section_text.push('\n');
                 events.push(Event::Html(highlight(&code, &lang, opts.highlight).into()));
             }
-            Event::Start(Tag::BlockQuote(Some(kind))) => {
+            Event::Start(Tag::BlockQuote(_)) => {
                 seen_block = true;
-                let (class, label) = match kind {
-                    BlockQuoteKind::Note => ("note", "Note"),
-                    BlockQuoteKind::Tip => ("tip", "Tip"),
-                    BlockQuoteKind::Important => ("important", "Important"),
-                    BlockQuoteKind::Warning => ("warning", "Warning"),
-                    BlockQuoteKind::Caution => ("caution", "Caution"),
-                };
-                callouts.push(true);
-                events.push(Event::Html(format!("<aside class=\"callout callout-{class}\" role=\"note\"><p class=\"callout-title\">{label}</p>\n").into()));
+                let callout = parser.callout(range.start);
+                match &callout {
+                    Some(c) => {
+                        events.push(Event::Html(c.open().into()));
+                        if let Some(title) = &c.default_title {
+                            section_text.push_str(title);
+                            section_text.push('\n');
+                        }
+                    }
+                    None => events.push(Event::Start(Tag::BlockQuote(None))),
+                }
+                callouts.push(callout.map(|c| c.close()));
             }
-            Event::End(TagEnd::BlockQuote(Some(_))) => {
-                callouts.pop();
-                events.push(Event::Html("</aside>\n".into()));
-            }
+            Event::End(TagEnd::BlockQuote(_)) => match callouts.pop().flatten() {
+                Some(close) => events.push(Event::Html(close.into())),
+                None => events.push(Event::End(TagEnd::BlockQuote(None))),
+            },
             Event::Start(Tag::Link {
                 link_type: LinkType::WikiLink { has_pothole },
                 dest_url,
                 ..
             }) => {
                 let defined = parser
+                    .inner()
                     .reference_definitions()
                     .get(&dest_url)
                     .filter(|_| !has_pothole)
@@ -562,18 +589,54 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                 }));
             }
             Event::Start(Tag::Paragraph) => {
-                if in_first_para.is_none() && callouts.is_empty() {
+                if let Some(m) = parser.markup(range.start) {
+                    match m {
+                        blocks::Markup::Title(open, close) => {
+                            events.push(Event::Html(open.into()));
+                            para_close = Some(close);
+                            continue;
+                        }
+                        blocks::Markup::Wrap(id) => {
+                            tops.wrap(&mut events, &id);
+                            para_close = Some("");
+                            continue;
+                        }
+                        blocks::Markup::Skip => {
+                            para_close = Some("");
+                            continue;
+                        }
+                        blocks::Markup::Id(id) => {
+                            events.push(Event::Html(format!("<p id=\"^{id}\">").into()));
+                            para_close = Some("</p>\n");
+                        }
+                    }
+                } else {
+                    events.push(Event::Start(Tag::Paragraph));
+                }
+                if in_first_para.is_none() && callouts.iter().all(Option::is_none) {
                     in_first_para = Some(true);
                 }
                 seen_block = true;
-                events.push(Event::Start(Tag::Paragraph));
             }
             Event::End(TagEnd::Paragraph) => {
                 if in_first_para == Some(true) {
                     in_first_para = Some(false);
                 }
                 section_text.push('\n');
-                events.push(Event::End(TagEnd::Paragraph));
+                match para_close.take() {
+                    Some("") => {}
+                    Some(close) => events.push(Event::Html(close.into())),
+                    None => events.push(Event::End(TagEnd::Paragraph)),
+                }
+            }
+            Event::Start(Tag::Item) => {
+                seen_block = true;
+                match parser.markup(range.start) {
+                    Some(blocks::Markup::Id(id)) => {
+                        events.push(Event::Html(format!("<li id=\"^{id}\">").into()))
+                    }
+                    _ => events.push(Event::Start(Tag::Item)),
+                }
             }
             Event::Text(ref t) | Event::Code(ref t) => {
                 section_text.push_str(t);
@@ -627,6 +690,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
         }
     }
     flush_section(&mut r, &mut section_id, &mut section_text);
+    (r.blocks, r.tags) = parser.finish();
     r.words = r
         .sections
         .iter()
@@ -695,10 +759,8 @@ fn push_link(
     r.links.len() - 1
 }
 
-type Events<'a> = pulldown_cmark::OffsetIter<'a, pulldown_cmark::DefaultBrokenLinkCallback>;
-
 /// Read the events inside a link or image up to its end, keeping their text.
-fn inner_text(parser: &mut Events) -> String {
+fn inner_text<'a>(parser: &mut impl Iterator<Item = (Event<'a>, Range<usize>)>) -> String {
     let mut text = String::new();
     let mut depth = 0usize;
     for (e, _) in parser.by_ref() {
@@ -713,7 +775,7 @@ fn inner_text(parser: &mut Events) -> String {
     text
 }
 
-fn skip_to_end(parser: &mut Events) {
+fn skip_to_end<'a>(parser: &mut impl Iterator<Item = (Event<'a>, Range<usize>)>) {
     inner_text(parser);
 }
 
@@ -836,6 +898,10 @@ fn flush_section(r: &mut Rendered, id: &mut String, text: &mut String) {
 }
 
 fn raw_policy(e: Event, raw_html: bool) -> Event {
+    // The renderer's own inline markup (highlights, tags) passes whatever the policy.
+    if let Some(ours) = obsidian::take_ours(&e) {
+        return ours;
+    }
     if raw_html {
         return e;
     }

@@ -128,7 +128,7 @@ fn callouts_become_styled_asides() {
     for kind in ["note", "tip", "important", "warning", "caution"] {
         assert!(
             html.contains(&format!(
-                "<aside class=\"callout callout-{kind}\" role=\"note\">"
+                "<aside class=\"callout callout-{kind}\" role=\"note\" data-callout=\"{kind}\">"
             )),
             "{kind}: {html}"
         );

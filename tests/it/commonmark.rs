@@ -67,6 +67,16 @@ const ROOT_RELATIVE: &[(usize, &str, &str)] = &[
 /// Other examples that differ because of an addition the README documents.
 const ADDITIONS: &[Addition] = &[
     Addition {
+        number: 64,
+        reason: "inline tag (README, \"Publishing an Obsidian vault\"): `#hashtag` at the start \
+                 of a paragraph is a tag linking to its tag page, as in Obsidian; `#5` has no \
+                 letter, so it stays text",
+        edits: &[(
+            "<p>#hashtag</p>",
+            "<p><a class=\"tag\" href=\"/tags/hashtag/\">#hashtag</a></p>",
+        )],
+    },
+    Addition {
         number: 484,
         reason: "link to a page (README: \"relative Markdown links to `.md` files\" resolve to \
                  pages), filled with `#` where there is no page: `./target.md` -> `#`",

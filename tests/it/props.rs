@@ -357,6 +357,16 @@ const MARKDOWN_PIECES: &[&str] = &[
     "\u{FDD1}",
     "H0",
     "L1",
+    "==",
+    "%%",
+    "#tag",
+    "#a/b",
+    " ^id",
+    "^blk\n",
+    "> [!tip]- ",
+    "> [!faq]+ Title\n",
+    "> [!bug] *t*\n> ",
+    "[!x]",
 ];
 
 const HEADING_ATTR_PIECES: &[&str] = &[
@@ -420,6 +430,9 @@ const RENDERER_TAGS: &[&str] = &[
     "br",
     "sup",
     "section",
+    "mark",
+    "details",
+    "summary",
 ];
 
 /// Every tag in `html`, lowercase and without `/`.
@@ -453,6 +466,10 @@ proptest! {
         }
         for (_, span) in &r.outside {
             prop_assert!(body.get(span.clone()).is_some(), "{span:?}");
+        }
+        for (tag, span) in &r.tags {
+            let written = format!("#{tag}");
+            prop_assert_eq!(body.get(span.clone()), Some(written.as_str()));
         }
         let fills: Vec<Option<Fill>> = (0..r.links.len())
             .map(|i| Some(Fill { href: format!("/p{i}/"), label: format!("P{i}"), ..Fill::default() }))
@@ -503,6 +520,8 @@ proptest! {
         }
         // Callouts open and close in pairs.
         prop_assert_eq!(html.matches("<aside ").count(), html.matches("</aside>").count());
+        prop_assert_eq!(html.matches("<details ").count(), html.matches("</details>").count());
+        prop_assert_eq!(html.matches("<mark>").count(), html.matches("</mark>").count());
     }
 
     /// Heading anchors are unique on a page, non-empty slugs (or the author's `{#id}`), and the HTML

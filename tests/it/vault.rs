@@ -32,17 +32,28 @@ fn the_test_vault_builds_as_it_is() {
     let run = s.build();
     // The one warning: a short name two notes share.
     assert_eq!(run.stderr.matches("warning[").count(), 3, "{}", run.stderr);
-    assert_eq!(run.stderr.matches("warning[ambiguous-link]").count(), 3, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("warning[ambiguous-link]").count(),
+        3,
+        "{}",
+        run.stderr
+    );
     for (path, html) in html_pages(&s) {
         let prose = html.split("<div class=\"prose\">").nth(1).unwrap_or("");
         for marker in ["[!", "==", "%%", "![[", "[[", "\u{FDD0}"] {
-            assert!(!prose.contains(marker), "{path} shows {marker:?} as text: {prose}");
+            assert!(
+                !prose.contains(marker),
+                "{path} shows {marker:?} as text: {prose}"
+            );
         }
     }
     // A comment is in no output file at all.
     for (path, bytes) in tree(&s.path("public")) {
         let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains("shorten this intro"), "{path} publishes a comment");
+        assert!(
+            !text.contains("shorten this intro"),
+            "{path} publishes a comment"
+        );
         assert!(!text.contains("lunch budget"), "{path} publishes a comment");
     }
 }
@@ -63,37 +74,62 @@ fn links_embeds_and_front_matter_of_the_test_vault() {
     ] {
         assert!(home.contains(&format!("href=\"{href}\"")), "{href}: {home}");
     }
-    assert!(home.contains("<img src=\"/attachments/team%20photo.png\" alt=\"team photo.png\" width=\"320\""), "{home}");
+    assert!(
+        home.contains(
+            "<img src=\"/attachments/team%20photo.png\" alt=\"team photo.png\" width=\"320\""
+        ),
+        "{home}"
+    );
     assert!(s.output_exists("attachments/team photo.png"));
 
     let week = s.output("onboarding/first-week/index.html");
     // From Onboarding/, `[[Security]]` is the note beside it.
     assert!(week.contains("href=\"/onboarding/security/\""), "{week}");
-    assert!(week.contains("<mark>Read this page before your first stand-up.</mark>"), "{week}");
-    assert!(week.contains("<details class=\"callout callout-tip\""), "{week}");
+    assert!(
+        week.contains("<mark>Read this page before your first stand-up.</mark>"),
+        "{week}"
+    );
+    assert!(
+        week.contains("<details class=\"callout callout-tip\""),
+        "{week}"
+    );
     assert!(week.contains("callout-warning"), "{week}");
     assert!(week.contains("id=\"^week-goal\""), "{week}");
     assert!(week.contains("wide-page"), "cssclasses: {week}");
     assert!(week.contains("href=\"/tags/pairing/\""), "{week}");
     // The embedded section, with its links resolved from the checklist.
     assert!(week.contains("Badge printed"), "{week}");
-    assert!(!week.contains("Clone the main repository"), "only the section: {week}");
+    assert!(
+        !week.contains("Clone the main repository"),
+        "only the section: {week}"
+    );
     assert!(week.contains("href=\"/onboarding/accounts/\""), "{week}");
 
     let accounts = s.output("onboarding/accounts/index.html");
-    assert!(accounts.contains("href=\"/reference/security/#passwords\""), "{accounts}");
-    assert!(accounts.contains("Read the "), "the embedded block: {accounts}");
+    assert!(
+        accounts.contains("href=\"/reference/security/#passwords\""),
+        "{accounts}"
+    );
+    assert!(
+        accounts.contains("Read the "),
+        "the embedded block: {accounts}"
+    );
 
     // A name alias is a name links use, and a redirect; `permalink` is the URL.
     assert!(s.output_exists("terms/index.html"));
     assert!(!s.output_exists("reference/glossary/index.html"));
     let tags = s.output("tags/onboarding/index.html");
     assert!(tags.contains("/onboarding/first-week/"), "{tags}");
-    assert!(s.output("tags/pairing/index.html").contains("/onboarding/first-week/"));
+    assert!(s
+        .output("tags/pairing/index.html")
+        .contains("/onboarding/first-week/"));
     // `publish: false` is left out.
     assert!(!s.output_exists("drafts/idea/index.html"));
     for (path, bytes) in tree(&s.path("public")) {
-        assert!(!String::from_utf8_lossy(&bytes).contains("half-written idea"), "{path}");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("half-written idea"),
+            "{path}"
+        );
     }
 
     let formulas = s.output("reference/formulas/index.html");
