@@ -102,6 +102,8 @@ pub struct Surface<'a> {
     pub links: Vec<(&'a LinkKind, &'a str, Option<&'a str>)>,
     /// Files the body points at.
     pub assets: Vec<&'a str>,
+    /// Inline `#tags` (their tag pages list the page).
+    pub tags: Vec<&'a str>,
 }
 
 /// The surface of a parsed page.
@@ -123,6 +125,7 @@ pub fn surface<'a>(page: &'a Page, rendered: &'a Rendered) -> Surface<'a> {
             .map(|l| (&l.kind, l.target.as_str(), l.fragment.as_deref()))
             .collect(),
         assets: rendered.assets.iter().map(|(a, _)| a.as_str()).collect(),
+        tags: rendered.tags.iter().map(|(t, _)| t.as_str()).collect(),
     }
 }
 

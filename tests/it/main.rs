@@ -8,6 +8,7 @@ mod dates;
 mod errors;
 mod hardening;
 mod model;
+mod obsidian_pages;
 mod props;
 mod safety;
 mod scaffold;
