@@ -296,6 +296,17 @@ impl Page {
                 None
             }
         });
+        // A permalink onto the page's own folder or a folder above it (`/` is the root) makes the page
+        // that folder's index page, as an `index.md` there would be: Obsidian Publish shows the note
+        // at that URL, and a folder has no page of its own there.
+        let promoted = permalink.as_deref().and_then(|url| {
+            let url = url.trim_end_matches('/');
+            (0..=folder.len())
+                .map(|n| folder[..n].join("/"))
+                .find(|f| f == url)
+        });
+        let is_section = is_section || promoted.is_some();
+        let section = promoted.clone().unwrap_or(section);
         // Classes for the page's article element: only names a class attribute takes as they are.
         let mut cssclasses: Vec<String> = Vec::new();
         for key in ["cssclasses", "cssclass"] {
@@ -377,7 +388,7 @@ impl Page {
         let explicit = get("slug");
         let slug = match &explicit {
             Some(s) => slugify(s),
-            None if is_section => folder.last().cloned().unwrap_or_default(),
+            None if is_section && promoted.is_none() => folder.last().cloned().unwrap_or_default(),
             None => slugify(&stem),
         };
         // The home page's section slug is empty by design; any other empty slug is an error.
@@ -544,9 +555,12 @@ pub fn check_alias(alias: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The URL path a `permalink:` gives (`/a/b/` and `a/b` give `a/b/`), or why it is refused: the rules
-/// of [`check_alias`], and no `?` or `#`, which would end the URL's path.
+/// The URL path a `permalink:` gives (`/a/b/` and `a/b` give `a/b/`; `/` gives ``, the home page), or
+/// why it is refused: the rules of [`check_alias`], and no `?` or `#`, which would end the URL's path.
 pub fn check_permalink(link: &str) -> Result<String, &'static str> {
+    if link.trim() == "/" {
+        return Ok(String::new());
+    }
     check_alias(link)?;
     if link.contains(['?', '#']) {
         return Err("contains `?` or `#`, which end the path of a URL");
@@ -653,7 +667,18 @@ mod tests {
             assert_eq!(p.id, "a/b");
             assert_eq!(p.slug, "y");
         }
-        for bad in ["../up", "/", "a?b", "https://x.org/a"] {
+        let (p, d) = parse("Start/Home.md", "---\npermalink: /\n---\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((p.url.as_str(), p.id.as_str()), ("", "index"));
+        assert!(p.is_section && p.section.is_empty());
+        assert_eq!(p.slug, "home");
+        let (p, d) = parse("Bases/Deep/Intro.md", "---\npermalink: bases\n---\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((p.url.as_str(), p.id.as_str()), ("bases/", "bases"));
+        assert!(p.is_section && p.section == "bases" && p.slug == "intro");
+        let (p, _) = parse("Bases/Intro.md", "---\npermalink: other\n---\n");
+        assert!(!p.is_section && p.section == "bases");
+        for bad in ["../up", "//", "a?b", "https://x.org/a"] {
             let (p, d) = parse("x/y.md", &format!("---\npermalink: '{bad}'\n---\n"));
             assert_eq!(d.len(), 1, "{bad}: {d:?}");
             assert_eq!(d[0].code, "bad-permalink");

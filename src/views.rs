@@ -323,8 +323,11 @@ pub fn titles(pages: &[Page], rendered: &[Rendered]) -> Vec<String> {
                 .clone()
                 .or_else(|| r.title.clone())
                 .unwrap_or_else(|| {
-                    if !p.is_section {
-                        return file_stem(p).to_string();
+                    let stem = file_stem(p);
+                    // An `index.md` is titled by its folder; any other file (a page that a
+                    // permalink made its folder's index) by its own name.
+                    if !(p.is_section && (stem == "index" || stem == "_index")) {
+                        return stem.to_string();
                     }
                     match folder_as_written(p).rsplit('/').next() {
                         Some(name) if !name.is_empty() => name.to_string(),
@@ -1431,12 +1434,20 @@ mod tests {
             page("Tools/CLI.MD", "x\n"),
             page("User interface/index.md", "x\n"),
             page("index.md", "x\n"),
+            page("Bases/Intro to Bases.md", "---\npermalink: bases\n---\n"),
             page("Tools/t.md", "---\ntitle: Given\n---\n"),
         ];
         let rs: Vec<Rendered> = pages.iter().map(|_| Rendered::default()).collect();
         assert_eq!(
             titles(&pages, &rs),
-            ["obsidian cli", "CLI", "User interface", "Home", "Given"]
+            [
+                "obsidian cli",
+                "CLI",
+                "User interface",
+                "Home",
+                "Intro to Bases",
+                "Given"
+            ]
         );
     }
 

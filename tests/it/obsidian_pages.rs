@@ -289,3 +289,32 @@ fn front_matter_tags_are_listed_once_by_slug() {
     let tag = s.output("tags/launch/index.html");
     assert_eq!(tag.matches("href=\"/p/\"").count(), 1, "{tag}");
 }
+
+#[test]
+fn a_permalink_of_slash_makes_the_home_page() {
+    let s = site();
+    s.write("content/Home.md", "---\npermalink: /\n---\nWelcome home.\n")
+        .write("content/Notes/One.md", "See [[Home]].\n");
+    s.build();
+    let home = s.output("index.html");
+    assert!(home.contains("Welcome home."), "{home}");
+    assert!(!s.output_exists("home/index.html"));
+    assert!(s.output("notes/one/index.html").contains("href=\"/\""));
+}
+
+#[test]
+fn a_permalink_onto_its_folder_makes_the_folder_index() {
+    let s = site();
+    s.write(
+        "content/Bases/Introduction to Bases.md",
+        "---\npermalink: bases\n---\nAll about bases.\n",
+    )
+    .write("content/Bases/Views.md", "Views.\n");
+    s.build();
+    let index = s.output("bases/index.html");
+    assert!(index.contains("All about bases."), "{index}");
+    assert_eq!(title_of(&index), "Introduction to Bases · Vault");
+    // It is the folder's index: it lists the folder's pages.
+    assert!(index.contains("href=\"/bases/views/\""), "{index}");
+    assert!(!s.output_exists("bases/introduction-to-bases/index.html"));
+}
