@@ -834,35 +834,38 @@ fn name_redirects(
     tags: &[TagCtx],
     matrices: &[MatrixCtx],
 ) -> (Vec<Vec<(usize, String)>>, Vec<Diagnostic>) {
-    // Every URL path (no slash at the ends) with what takes it, first taker kept.
-    let mut taken: HashMap<String, String> = HashMap::new();
-    let mut take = |url: &str, by: String| {
-        taken.entry(url.trim_matches('/').to_string()).or_insert(by);
+    // Every URL path (no slash at the ends) with what takes it (and the page that redirects from it,
+    // for an alias), first taker kept.
+    let mut taken: HashMap<String, (Option<usize>, String)> = HashMap::new();
+    let mut take = |url: &str, page: Option<usize>, by: String| {
+        taken
+            .entry(url.trim_matches('/').to_string())
+            .or_insert((page, by));
     };
     for p in pages {
-        take(&p.url, format!("the page content/{}", p.rel_path));
+        take(&p.url, None, format!("the page content/{}", p.rel_path));
     }
     for folder in sections.keys() {
-        take(folder, format!("the index of section `{folder}`"));
+        take(folder, None, format!("the index of section `{folder}`"));
     }
     if !tags.is_empty() {
-        take("tags", "the list of tags".into());
+        take("tags", None, "the list of tags".into());
     }
     for t in tags {
-        take(
-            &format!("tags/{}", t.slug),
-            format!("the page of tag `{}`", t.name),
-        );
+        let by = format!("the page of tag `{}`", t.name);
+        take(&format!("tags/{}", t.slug), None, by);
     }
     for m in matrices {
-        take(
-            &format!("matrices/{}", slugify(&m.slug)),
-            format!("the matrix `{}`", m.slug),
-        );
+        let by = format!("the matrix `{}`", m.slug);
+        take(&format!("matrices/{}", slugify(&m.slug)), None, by);
     }
-    for p in pages {
+    for (i, p) in pages.iter().enumerate() {
         for a in &p.aliases {
-            take(a, format!("the alias `{a}` of content/{}", p.rel_path));
+            take(
+                a,
+                Some(i),
+                format!("the alias `{a}` of content/{}", p.rel_path),
+            );
         }
     }
     let mut redirects = vec![Vec::new(); pages.len()];
@@ -889,7 +892,9 @@ fn name_redirects(
             let search_dir =
                 url == crate::search::DIR || url.starts_with(&format!("{}/", crate::search::DIR));
             let holder = match taken.get(&url) {
-                Some(by) => Some(by.clone()),
+                // The page redirects from there already (another of its aliases).
+                Some((Some(j), _)) if *j == i => continue,
+                Some((_, by)) => Some(by.clone()),
                 None if search_dir => Some("the search index".to_string()),
                 None => None,
             };
@@ -904,10 +909,8 @@ fn name_redirects(
                 );
                 continue;
             }
-            taken.insert(
-                url.clone(),
-                format!("the alias `{name}` of content/{}", p.rel_path),
-            );
+            let by = format!("the alias `{name}` of content/{}", p.rel_path);
+            taken.insert(url.clone(), (Some(i), by));
             redirects[i].push((n, format!("{url}/index.html")));
         }
     }
@@ -1458,7 +1461,7 @@ mod tests {
         let pages = vec![
             page(
                 "Notes/A.md",
-                "---\ntags: [x]\naliases: [Other name, B, A]\n---\n",
+                "---\ntags: [x]\naliases: [Other name, B, A, a b, A-B, notes/c2, C2]\n---\n",
             ),
             page("Notes/B.md", "---\naliases: [Other name]\n---\n"),
         ];
@@ -1472,10 +1475,18 @@ mod tests {
             .map(|t| (t.name.as_str(), t.pages.len()))
             .collect();
         assert_eq!(tags, [("inline", 2), ("x", 1)]);
-        // `B` is the other page, `A` the page itself; `Other name` goes to the first page that has it.
+        // `B` is the other page, `A` the page itself; `Other name` goes to the first page that has
+        // it; `A-B` lands where the page's own `a b` redirects already, and `C2` where its path alias
+        // does: both silently.
         assert_eq!(
             v.name_redirects,
-            [vec![(0, "notes/other-name/index.html".to_string())], vec![]]
+            [
+                vec![
+                    (0, "notes/other-name/index.html".to_string()),
+                    (3, "notes/a-b/index.html".to_string())
+                ],
+                vec![]
+            ]
         );
         assert_eq!(v.warnings.len(), 2, "{:?}", v.warnings);
         assert!(v
