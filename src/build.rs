@@ -122,7 +122,7 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         match p {
             Ok((p, mut d)) => {
                 diags.append(&mut d);
-                if !p.draft || opts.drafts {
+                if p.is_built(opts.drafts) {
                     pages.push(p);
                 }
             }
@@ -233,7 +233,7 @@ pub fn assemble(
         diags.extend(check_outside(p, r));
     }
 
-    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+    let (errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
         diags.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
         let mut all = errors;
@@ -243,6 +243,7 @@ pub fn assemble(
     }
     graph::expand_embeds(&mut rendered, &graph, &titles);
     let views = views::build(&config, &pages, &rendered, &titles, &graph);
+    warnings.extend(views.warnings.iter().cloned());
     timings::mark("views");
     Ok(Site {
         root: root.to_path_buf(),
@@ -500,7 +501,7 @@ pub fn prepare_with<'a>(
             }
             ctx.insert("page".into(), json(&page));
             let to = &views.page_refs[i].url;
-            for (_, path) in alias_files(p) {
+            for (_, path) in alias_files(p).chain(views.name_redirects[i].iter().cloned()) {
                 let html = format!(
                     "<!doctype html><meta charset=\"utf-8\"><title>Redirect</title><link rel=\"canonical\" href=\"{to}\"><meta http-equiv=\"refresh\" content=\"0; url={to}\"><a href=\"{to}\">{to}</a>\n"
                 );

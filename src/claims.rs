@@ -28,6 +28,8 @@ enum By {
     Page(usize),
     /// Alias `n` of page `i`.
     Alias(usize, usize),
+    /// The redirect of name `n` of page `i`.
+    Name(usize, usize),
     /// A file copied from content/ (path relative to content/).
     Asset(String),
     /// A static file, as shown in errors (`static/x.css`, `themes/t/static/x.css`).
@@ -44,6 +46,10 @@ impl By {
             By::Alias(i, n) => format!(
                 "the alias `{}` of content/{}",
                 site.pages[*i].aliases[*n], site.pages[*i].rel_path
+            ),
+            By::Name(i, n) => format!(
+                "the alias `{}` of content/{}",
+                site.pages[*i].names[*n], site.pages[*i].rel_path
             ),
             By::Asset(rel) => format!("the file content/{rel}"),
             By::Static(shown) => format!("the file {shown}"),
@@ -72,6 +78,9 @@ impl By {
                         "remove this alias or change it to an old URL that nothing else uses",
                     )
             }
+            By::Name(i, _) => d
+                .in_file(format!("content/{}", site.pages[*i].rel_path))
+                .with_help("remove this alias, or rename the file that takes its URL"),
             By::Asset(rel) => d
                 .in_file(format!("content/{rel}"))
                 .with_help("rename or move one of the two files"),
@@ -179,6 +188,11 @@ fn list(site: &Site, templates: &Templates) -> (Vec<(String, By)>, Vec<Diagnosti
     }
     for (i, p) in site.pages.iter().enumerate() {
         claims.extend(build::alias_files(p).map(|(n, path)| (path, By::Alias(i, n))));
+        claims.extend(
+            site.views.name_redirects[i]
+                .iter()
+                .map(|(n, path)| (path.clone(), By::Name(i, *n))),
+        );
     }
     for a in &site.assets {
         claims.push((

@@ -134,9 +134,14 @@ pub struct Page {
     pub tags: Vec<String>,
     pub weight: Option<i64>,
     pub draft: bool,
+    /// False for `publish: false`: the page is left out of the build, even with `--drafts`.
+    pub publish: bool,
+    /// Old URL paths of the page (aliases with a `/`), each made a redirect to it.
     pub aliases: Vec<String>,
     /// Other names of the page that links may use (Obsidian's `aliases` that are names, not paths).
     pub names: Vec<String>,
+    /// Classes for the page's article element (`cssclasses`, `cssclass`), class-safe.
+    pub cssclasses: Vec<String>,
     pub template: Option<String>,
     /// The kind's fields (typed), or any extra fields of an untyped page.
     pub fields: IndexMap<String, Value>,
@@ -227,31 +232,102 @@ impl Page {
             }
         }
         let mut v = Validator::new(&source, offset, yaml_text);
-        let builtin = v.fields(builtin_fields(), &map, &[], None, &|k| {
-            !builtin_fields().contains_key(k)
-        });
+        let builtin = v.fields(
+            builtin_fields(),
+            &crate::schema::builtin_view(&map),
+            &[],
+            None,
+            &|k| !builtin_fields().contains_key(k),
+        );
         let get = |k: &str| builtin.get(k).and_then(Value::as_str).map(str::to_string);
-        let strings = |k: &str| match builtin.get(k) {
-            Some(Value::List(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            _ => Vec::new(),
+        // The items of a list field with their positions in it (for errors), empty ones left out.
+        let items = |k: &str| -> Vec<(usize, String)> {
+            match builtin.get(k) {
+                Some(Value::List(items)) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, x)| x.as_str().map(|s| (i, s.trim().to_string())))
+                    .filter(|(_, s)| !s.is_empty())
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let span_of = |path: &[&str]| {
+            let span = crate::yaml::locate(yaml_text, path);
+            offset + span.start..offset + span.end
         };
 
-        // Aliases become folders of the output: each must be a plain path inside the site.
-        let aliases: Vec<String> = strings("aliases");
-        for (i, alias) in aliases.iter().enumerate() {
-            if let Err(why) = check_alias(alias) {
-                let span = crate::yaml::locate(yaml_text, &["aliases", &i.to_string()]);
+        // Aliases (and Obsidian's `alias`): one with a `/` is an old URL path of this site and becomes
+        // a folder of the output, so it must be a plain path inside the site; any other is another
+        // name of the page.
+        let mut aliases: Vec<String> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for key in ["aliases", "alias"] {
+            for (i, alias) in items(key) {
+                if !alias.contains('/') {
+                    if !names.contains(&alias) {
+                        names.push(alias);
+                    }
+                    continue;
+                }
+                if let Err(why) = check_alias(&alias) {
+                    diags.push(
+                        Diagnostic::error("bad-alias", format!("alias `{alias}` {why}"))
+                            .at(&source, span_of(&[key, &i.to_string()]))
+                            .with_help(
+                                "an alias with a `/` is an old URL path of this site, such as `/old-name/`; one without is another name of the page",
+                            ),
+                    );
+                }
+                aliases.push(alias);
+            }
+        }
+        // `permalink:` sets the URL; like an alias it must stay inside the site.
+        let permalink = get("permalink").and_then(|link| match check_permalink(&link) {
+            Ok(url) => Some(url),
+            Err(why) => {
                 diags.push(
-                    Diagnostic::error("bad-alias", format!("alias `{alias}` {why}"))
-                        .at(&source, offset + span.start..offset + span.end)
+                    Diagnostic::error("bad-permalink", format!("permalink `{link}` {why}"))
+                        .at(&source, span_of(&["permalink"]))
                         .with_help(
-                            "an alias is an old URL path of this site, such as `/old-name/`",
+                            "a permalink is a path of this site, such as `guides/setup` or `/guides/setup/`",
                         ),
                 );
+                None
+            }
+        });
+        // A permalink onto the page's own folder or a folder above it (`/` is the root) makes the page
+        // that folder's index page, as an `index.md` there would be: Obsidian Publish shows the note
+        // at that URL, and a folder has no page of its own there.
+        let promoted = permalink.as_deref().and_then(|url| {
+            let url = url.trim_end_matches('/');
+            (0..=folder.len())
+                .map(|n| folder[..n].join("/"))
+                .find(|f| f == url)
+        });
+        let is_section = is_section || promoted.is_some();
+        let section = promoted.clone().unwrap_or(section);
+        // Classes for the page's article element: only names a class attribute takes as they are.
+        let mut cssclasses: Vec<String> = Vec::new();
+        for key in ["cssclasses", "cssclass"] {
+            for (i, text) in items(key) {
+                for class in text.split(|c: char| c == ',' || c.is_whitespace()) {
+                    if class.is_empty() || cssclasses.iter().any(|c| c == class) {
+                        continue;
+                    }
+                    if is_class_name(class) {
+                        cssclasses.push(class.to_string());
+                    } else {
+                        diags.push(
+                            Diagnostic::warning(
+                                "bad-cssclass",
+                                format!("the CSS class {class:?} is left out: a class here is made of letters, digits, `-` and `_`"),
+                            )
+                            .at(&source, span_of(&[key, &i.to_string()]))
+                            .with_help("write classes such as `wide-page` or `cards`"),
+                        );
+                    }
+                }
             }
         }
         // The kind: explicit, else from the folder.
@@ -312,7 +388,7 @@ impl Page {
         let explicit = get("slug");
         let slug = match &explicit {
             Some(s) => slugify(s),
-            None if is_section => folder.last().cloned().unwrap_or_default(),
+            None if is_section && promoted.is_none() => folder.last().cloned().unwrap_or_default(),
             None => slugify(&stem),
         };
         // The home page's section slug is empty by design; any other empty slug is an error.
@@ -339,10 +415,17 @@ impl Page {
             unslugged(&stem)
         };
         // A tag is a page of its own (`tags/<slug>/`): a tag without a slug would have no URL.
-        let tags: Vec<String> = strings("tags");
-        for (i, tag) in tags.iter().enumerate() {
-            if slugify(tag).is_empty() {
-                let span = crate::yaml::locate(yaml_text, &["tags", &i.to_string()]);
+        let mut tags: Vec<String> = Vec::new();
+        for (key, i, tag) in ["tags", "tag"]
+            .into_iter()
+            .flat_map(|k| items(k).into_iter().map(move |(i, t)| (k, i, t)))
+        {
+            if !slugify(&tag).is_empty() {
+                if !tags.iter().any(|t| slugify(t) == slugify(&tag)) {
+                    tags.push(tag);
+                }
+            } else {
+                let span = crate::yaml::locate(yaml_text, &[key, &i.to_string()]);
                 diags.push(
                     Diagnostic::error(
                         "empty-tag",
@@ -353,12 +436,18 @@ impl Page {
                 );
             }
         }
-        let url = match (is_section, section.is_empty()) {
-            (true, true) => String::new(),
-            (true, false) => format!("{section}/"),
-            (false, true) => format!("{slug}/"),
-            (false, false) => format!("{section}/{slug}/"),
+        let url = match (permalink, is_section, section.is_empty()) {
+            (Some(url), ..) => url,
+            (None, true, true) => String::new(),
+            (None, true, false) => format!("{section}/"),
+            (None, false, true) => format!("{slug}/"),
+            (None, false, false) => format!("{section}/{slug}/"),
         };
+        // A page left out of Obsidian Publish is left out of the build, and so are its problems.
+        let publish = !matches!(builtin.get("publish"), Some(Value::Bool(false)));
+        if !publish {
+            diags.clear();
+        }
         let id = match &kind {
             Some(k) if !is_section => format!("{k}/{slug}"),
             _ if url.is_empty() => "index".to_string(),
@@ -386,14 +475,21 @@ impl Page {
                 }
             }),
             draft: matches!(builtin.get("draft"), Some(Value::Bool(true))),
+            publish,
             aliases,
-            names: Vec::new(),
+            names,
+            cssclasses,
             template: get("template"),
             fields,
             body: split.body,
             source,
         };
         (page, diags)
+    }
+
+    /// Whether the page is part of a build (`drafts`: one that includes drafts).
+    pub fn is_built(&self, drafts: bool) -> bool {
+        self.publish && (!self.draft || drafts)
     }
 
     /// The Markdown body.
@@ -459,6 +555,27 @@ pub fn check_alias(alias: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The URL path a `permalink:` gives (`/a/b/` and `a/b` give `a/b/`; `/` gives ``, the home page), or
+/// why it is refused: the rules of [`check_alias`], and no `?` or `#`, which would end the URL's path.
+pub fn check_permalink(link: &str) -> Result<String, &'static str> {
+    if link.trim() == "/" {
+        return Ok(String::new());
+    }
+    check_alias(link)?;
+    if link.contains(['?', '#']) {
+        return Err("contains `?` or `#`, which end the path of a URL");
+    }
+    let segments: Vec<&str> = link.split('/').filter(|s| !s.is_empty()).collect();
+    Ok(format!("{}/", segments.join("/")))
+}
+
+/// A class name that can go into a `class` attribute as it is: ASCII letters, digits, `-` and `_`.
+fn is_class_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +631,103 @@ mod tests {
         ] {
             assert!(check_alias(bad).is_err(), "{bad:?}");
         }
+    }
+
+    fn parse(rel: &str, text: &str) -> (Page, Vec<Diagnostic>) {
+        let config =
+            SiteConfig::parse(&Source::new("site.yaml", "title: T\n".to_string())).expect("config");
+        Page::parse(
+            &config,
+            Path::new(rel),
+            Source::new(format!("content/{rel}"), text.to_string()),
+        )
+    }
+
+    #[test]
+    fn aliases_with_a_slash_are_paths_and_the_others_names() {
+        let (p, d) = parse(
+            "plugins/qs.md",
+            "---\naliases: [Quick switcher, /old/qs/, QS, QS]\nalias: Guides/Switching\n---\nx\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(p.names, ["Quick switcher", "QS"]);
+        assert_eq!(p.aliases, ["/old/qs/", "Guides/Switching"]);
+        let (_, d) = parse("a.md", "---\nalias: [ok, ../x/]\n---\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "bad-alias");
+        assert_eq!(d[0].line_col(), Some((2, 13)));
+    }
+
+    #[test]
+    fn permalinks_set_the_url_and_id() {
+        for link in ["a/b", "/a/b/", "a//b/"] {
+            let (p, d) = parse("x/y.md", &format!("---\npermalink: {link}\n---\n"));
+            assert!(d.is_empty(), "{d:?}");
+            assert_eq!(p.url, "a/b/");
+            assert_eq!(p.id, "a/b");
+            assert_eq!(p.slug, "y");
+        }
+        let (p, d) = parse("Start/Home.md", "---\npermalink: /\n---\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((p.url.as_str(), p.id.as_str()), ("", "index"));
+        assert!(p.is_section && p.section.is_empty());
+        assert_eq!(p.slug, "home");
+        let (p, d) = parse("Bases/Deep/Intro.md", "---\npermalink: bases\n---\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((p.url.as_str(), p.id.as_str()), ("bases/", "bases"));
+        assert!(p.is_section && p.section == "bases" && p.slug == "intro");
+        let (p, _) = parse("Bases/Intro.md", "---\npermalink: other\n---\n");
+        assert!(!p.is_section && p.section == "bases");
+        for bad in ["../up", "//", "a?b", "https://x.org/a"] {
+            let (p, d) = parse("x/y.md", &format!("---\npermalink: '{bad}'\n---\n"));
+            assert_eq!(d.len(), 1, "{bad}: {d:?}");
+            assert_eq!(d[0].code, "bad-permalink");
+            assert_eq!(p.url, "x/y/");
+        }
+    }
+
+    #[test]
+    fn publish_false_is_left_out_with_its_problems() {
+        let (p, d) = parse("a.md", "---\npublish: false\nweight: heavy\n---\n");
+        assert!(!p.is_built(true));
+        assert!(d.is_empty(), "{d:?}");
+        let (p, _) = parse("a.md", "---\npublish: true\ndraft: true\n---\n");
+        assert!(p.is_built(true) && !p.is_built(false));
+        let (p, _) = parse("a.md", "x\n");
+        assert!(p.is_built(false));
+    }
+
+    #[test]
+    fn css_classes_keep_only_class_safe_names() {
+        let (p, d) = parse(
+            "a.md",
+            "---\ncssclasses: [wide, 'a b', \"x\\\"y\", wide]\ncssclass: old-one\n---\n",
+        );
+        assert_eq!(p.cssclasses, ["wide", "a", "b", "old-one"]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(!d[0].is_error());
+        assert_eq!(d[0].code, "bad-cssclass");
+    }
+
+    #[test]
+    fn empty_built_in_fields_are_absent() {
+        let (p, d) = parse(
+            "a.md",
+            "---\ntitle:\ndescription: ''\ndate:\ntags: []\naliases:\n  -\n---\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((p.title, p.description, p.date), (None, None, None));
+        assert!(p.tags.is_empty() && p.aliases.is_empty() && p.names.is_empty());
+        // A field Obsidian never leaves empty keeps its check.
+        let (_, d) = parse("a.md", "---\nweight:\n---\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+    }
+
+    #[test]
+    fn tags_lose_their_hash_and_repeat_once() {
+        let (p, d) = parse("a.md", "---\ntags: [\"#a\", b, A, '#b/c']\ntag: d\n---\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(p.tags, ["a", "b", "b/c", "d"]);
     }
 
     #[test]

@@ -190,15 +190,89 @@ pub fn builtin_fields() -> &'static IndexMap<String, FieldDef> {
             ("tags", list_of_strings.clone()),
             ("weight", FieldDef::simple(FieldType::Int)),
             ("draft", FieldDef::simple(FieldType::Bool)),
-            ("aliases", list_of_strings),
+            ("tag", list_of_strings.clone()),
+            ("aliases", list_of_strings.clone()),
+            ("alias", list_of_strings.clone()),
             ("kind", FieldDef::simple(FieldType::String)),
             ("slug", FieldDef::simple(FieldType::String)),
+            ("permalink", FieldDef::simple(FieldType::String)),
+            ("publish", FieldDef::simple(FieldType::Bool)),
+            ("cssclasses", list_of_strings.clone()),
+            ("cssclass", list_of_strings),
             ("template", FieldDef::simple(FieldType::String)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     })
+}
+
+/// True for a value that says nothing: nothing after the colon, `""`, `[]`, or a list of such. Obsidian
+/// writes built-in fields this way when they are unset, so such a built-in field is taken as absent.
+pub fn is_unset(v: &Yaml) -> bool {
+    match v {
+        Yaml::Null => true,
+        Yaml::String(s) => s.trim().is_empty(),
+        Yaml::Sequence(items) => items.iter().all(is_unset),
+        _ => false,
+    }
+}
+
+/// The built-in fields that Obsidian leaves in a note with no value when they are unset.
+const MAY_BE_UNSET: &[&str] = &[
+    "title",
+    "description",
+    "date",
+    "updated",
+    "tags",
+    "tag",
+    "aliases",
+    "alias",
+    "cssclasses",
+    "cssclass",
+    "permalink",
+];
+
+/// The built-in fields of a front matter as [`builtin_fields`] checks them, written the ways
+/// Obsidian writes them: an unset field ([`is_unset`]) of those Obsidian leaves empty (title,
+/// description, dates, tags, aliases, CSS classes, permalink) is left out; an empty item of a list becomes
+/// `""` (so the others keep their positions; the caller drops it); and tags lose their leading `#`,
+/// a text of tags being split at commas and spaces (`tags: "#a, #b"` is `[a, b]`).
+pub fn builtin_view(map: &serde_yaml::Mapping) -> serde_yaml::Mapping {
+    let builtins = builtin_fields();
+    let mut out = serde_yaml::Mapping::new();
+    for (k, v) in map {
+        let Some(key) = k.as_str().filter(|k| builtins.contains_key(*k)) else {
+            continue;
+        };
+        if is_unset(v) && MAY_BE_UNSET.contains(&key) {
+            continue;
+        }
+        let is_tags = key == "tags" || key == "tag";
+        let item = |x: &Yaml| match x {
+            Yaml::Null => Yaml::String(String::new()),
+            Yaml::String(s) if is_tags => Yaml::String(strip_hashes(s).to_string()),
+            other => other.clone(),
+        };
+        let v = match v {
+            Yaml::Sequence(items) => Yaml::Sequence(items.iter().map(item).collect()),
+            Yaml::String(s) if is_tags => Yaml::Sequence(
+                s.split(|c: char| c == ',' || c.is_whitespace())
+                    .map(strip_hashes)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| Yaml::String(t.to_string()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    out
+}
+
+/// A tag as written in Obsidian, `#tag`, without its `#`.
+fn strip_hashes(s: &str) -> &str {
+    s.trim().trim_start_matches('#').trim()
 }
 
 /// A typed front-matter value.
@@ -756,6 +830,27 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert!(d[0].help.as_deref().unwrap().contains("The A"));
         assert_eq!(out.get("b"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn builtin_fields_take_obsidian_spellings() {
+        let map: serde_yaml::Mapping = serde_yaml::from_str(
+            "title:\ntags: \"#a, b #c\"\naliases: []\ndate: ''\ndescription: Hi\ncssclass: [x, ~]\nmine:\n",
+        )
+        .unwrap();
+        let view = builtin_view(&map);
+        let keys: Vec<&str> = view.keys().filter_map(Yaml::as_str).collect();
+        assert_eq!(keys, ["tags", "description", "cssclass"]);
+        let tags: Vec<String> = serde_yaml::from_value(view["tags"].clone()).unwrap();
+        assert_eq!(tags, ["a", "b", "c"]);
+        let list: Vec<String> = serde_yaml::from_value(view["cssclass"].clone()).unwrap();
+        assert_eq!(list, ["x", ""]);
+        let hashed: serde_yaml::Mapping = serde_yaml::from_str("tags: ['#x', y]\n").unwrap();
+        let tags: Vec<String> =
+            serde_yaml::from_value(builtin_view(&hashed)["tags"].clone()).unwrap();
+        assert_eq!(tags, ["x", "y"]);
+        assert!(!is_unset(&Yaml::Bool(false)));
+        assert!(!is_unset(&Yaml::Number(0.into())));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::diagnostics::Diagnostic;
+
 use serde::Serialize;
 
 use crate::config::{SiteConfig, View};
@@ -137,6 +139,8 @@ pub struct PageCtx {
     pub words: usize,
     pub reading_minutes: usize,
     pub source_path: String,
+    /// Classes for the page's article element (`cssclasses:`), class-safe.
+    pub cssclasses: Vec<String>,
 }
 
 /// A learning path as the home page lists it.
@@ -264,9 +268,52 @@ pub struct Views {
     pub recent: Vec<Dated>,
     /// Every folder that is a section, with its `_index.md` page if it has one.
     pub section_index: BTreeMap<String, Option<usize>>,
+    /// Per section folder (slugified path): the folder's name as written, for its title.
+    pub folder_names: BTreeMap<String, String>,
+    /// Per page: the redirects its names make, as (index in `page.names`, output file): one at the
+    /// page's sibling URL `<folder>/<slug of the name>/` for each name whose URL nothing else takes.
+    pub name_redirects: Vec<Vec<(usize, String)>>,
+    /// What building the views found to warn about (a name whose redirect is left out...).
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// The display title of every page: `title:`, else a leading H1, else the file name.
+/// A page's tags: its front-matter tags, then the inline `#tags` of its body, one per slug (the first
+/// spelling wins) and none without a slug.
+pub fn page_tags(page: &Page, rendered: &Rendered) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let all = page
+        .tags
+        .iter()
+        .map(String::as_str)
+        .chain(rendered.tags.iter().map(|(t, _)| t.trim_start_matches('#')));
+    for t in all {
+        let slug = slugify(t);
+        if slug.is_empty() || seen.contains(&slug) {
+            continue;
+        }
+        seen.push(slug);
+        out.push(t.to_string());
+    }
+    out
+}
+
+/// The file name of a page without `.md`, as written.
+fn file_stem(p: &Page) -> &str {
+    let name = p.rel_path.rsplit('/').next().unwrap_or(&p.rel_path);
+    match name.len().checked_sub(3) {
+        Some(n) if name.is_char_boundary(n) && name[n..].eq_ignore_ascii_case(".md") => &name[..n],
+        _ => name,
+    }
+}
+
+/// The folder a page's file is in, as written (`` at the root).
+fn folder_as_written(p: &Page) -> &str {
+    p.rel_path.rsplit_once('/').map_or("", |(f, _)| f)
+}
+
+/// The display title of every page: `title:`, else a leading H1, else the file name as written (the
+/// folder's name for a section's index page).
 pub fn titles(pages: &[Page], rendered: &[Rendered]) -> Vec<String> {
     pages
         .iter()
@@ -276,21 +323,15 @@ pub fn titles(pages: &[Page], rendered: &[Rendered]) -> Vec<String> {
                 .clone()
                 .or_else(|| r.title.clone())
                 .unwrap_or_else(|| {
-                    let stem = p
-                        .rel_path
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(&p.rel_path)
-                        .trim_end_matches(".md");
-                    if p.is_section {
-                        p.section
-                            .rsplit('/')
-                            .next()
-                            .filter(|s| !s.is_empty())
-                            .map(title_case)
-                            .unwrap_or_else(|| "Home".into())
-                    } else {
-                        title_case(stem)
+                    let stem = file_stem(p);
+                    // An `index.md` is titled by its folder; any other file (a page that a
+                    // permalink made its folder's index) by its own name.
+                    if !(p.is_section && (stem == "index" || stem == "_index")) {
+                        return stem.to_string();
+                    }
+                    match folder_as_written(p).rsplit('/').next() {
+                        Some(name) if !name.is_empty() => name.to_string(),
+                        _ => "Home".into(),
                     }
                 })
         })
@@ -370,7 +411,23 @@ pub fn build(
     // Sections: every folder that holds pages, with or without an _index.md.
     let mut section_pages: BTreeMap<String, Option<usize>> = BTreeMap::new();
     let mut members: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut folder_names: BTreeMap<String, String> = BTreeMap::new();
     for (i, p) in pages.iter().enumerate() {
+        // The name as written of each folder on the way to the page, by its slugified path.
+        let mut path = String::new();
+        for name in folder_as_written(p).split('/') {
+            let slug = slugify(name);
+            if slug.is_empty() {
+                continue;
+            }
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(&slug);
+            folder_names
+                .entry(path.clone())
+                .or_insert_with(|| name.to_string());
+        }
         if p.is_section {
             section_pages.insert(p.section.clone(), Some(i));
         } else {
@@ -425,16 +482,11 @@ pub fn build(
     // Tags.
     let mut tag_map: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
     for (i, p) in pages.iter().enumerate() {
-        for t in &p.tags {
-            let slug = slugify(t);
-            if slug.is_empty() {
-                continue;
-            }
-            tag_map
-                .entry(slug)
-                .or_insert_with(|| (t.clone(), Vec::new()))
-                .1
-                .push(i);
+        for t in page_tags(p, &rendered[i]) {
+            let entry = tag_map
+                .entry(slugify(&t))
+                .or_insert_with(|| (t, Vec::new()));
+            entry.1.push(i);
         }
     }
     let tags: Vec<TagCtx> = tag_map
@@ -610,7 +662,7 @@ pub fn build(
             (_, Some(k)) => config.kinds[k].title.clone(),
             (Some(i), None) => titles[*i].clone(),
             (None, None) if folder.is_empty() => config.title.clone(),
-            (None, None) => title_case(folder.rsplit('/').next().unwrap_or(folder)),
+            (None, None) => folder_title(&folder_names, folder),
         };
         let list: Vec<usize> = match &kind {
             Some(k) => by_kind.get(k.as_str()).cloned().unwrap_or_default(),
@@ -646,7 +698,7 @@ pub fn build(
                     Some(i) => titles[i].clone(),
                     None => kind_of_folder(s)
                         .map(|k| config.kinds[&k].title.clone())
-                        .unwrap_or_else(|| title_case(s.rsplit('/').next().unwrap_or(s))),
+                        .unwrap_or_else(|| folder_title(&folder_names, s)),
                 },
                 url: format!("{base}{s}/"),
             })
@@ -673,7 +725,14 @@ pub fn build(
                 count: list.len(),
                 groups,
                 subsections,
-                breadcrumbs: breadcrumbs(config, folder, &section_pages, titles, true),
+                breadcrumbs: breadcrumbs(
+                    config,
+                    folder,
+                    &section_pages,
+                    &folder_names,
+                    titles,
+                    true,
+                ),
             },
         ));
     }
@@ -745,6 +804,7 @@ pub fn build(
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+    let (name_redirects, warnings) = name_redirects(pages, &section_pages, &tags, &matrices);
     Views {
         site,
         page_refs,
@@ -758,6 +818,116 @@ pub fn build(
         paths,
         recent,
         section_index: section_pages,
+        folder_names,
+        name_redirects,
+        warnings,
+    }
+}
+
+/// The redirects the pages' names make (see [`Views::name_redirects`]), and a warning for each name
+/// whose URL something else already takes: a page, a section or kind index, the tags, a matrix, the
+/// search index, an alias or an earlier name. Such a name stays a name of the page (links by it
+/// work); it only makes no redirect. A name whose URL is the page's own makes none either, silently.
+fn name_redirects(
+    pages: &[Page],
+    sections: &BTreeMap<String, Option<usize>>,
+    tags: &[TagCtx],
+    matrices: &[MatrixCtx],
+) -> (Vec<Vec<(usize, String)>>, Vec<Diagnostic>) {
+    // Every URL path (no slash at the ends) with what takes it (and the page that redirects from it,
+    // for an alias), first taker kept.
+    let mut taken: HashMap<String, (Option<usize>, String)> = HashMap::new();
+    let mut take = |url: &str, page: Option<usize>, by: String| {
+        taken
+            .entry(url.trim_matches('/').to_string())
+            .or_insert((page, by));
+    };
+    for p in pages {
+        take(&p.url, None, format!("the page content/{}", p.rel_path));
+    }
+    for folder in sections.keys() {
+        take(folder, None, format!("the index of section `{folder}`"));
+    }
+    if !tags.is_empty() {
+        take("tags", None, "the list of tags".into());
+    }
+    for t in tags {
+        let by = format!("the page of tag `{}`", t.name);
+        take(&format!("tags/{}", t.slug), None, by);
+    }
+    for m in matrices {
+        let by = format!("the matrix `{}`", m.slug);
+        take(&format!("matrices/{}", slugify(&m.slug)), None, by);
+    }
+    for (i, p) in pages.iter().enumerate() {
+        for a in &p.aliases {
+            take(
+                a,
+                Some(i),
+                format!("the alias `{a}` of content/{}", p.rel_path),
+            );
+        }
+    }
+    let mut redirects = vec![Vec::new(); pages.len()];
+    let mut warnings = Vec::new();
+    for (i, p) in pages.iter().enumerate() {
+        // A sibling of the page: in its folder, or beside its folder for a section's index page.
+        let folder = match (p.is_section, p.section.rsplit_once('/')) {
+            (false, _) => p.section.as_str(),
+            (true, Some((parent, _))) => parent,
+            (true, None) => "",
+        };
+        for (n, name) in p.names.iter().enumerate() {
+            let slug = slugify(name);
+            if slug.is_empty() {
+                continue;
+            }
+            let url = match folder {
+                "" => slug,
+                f => format!("{f}/{slug}"),
+            };
+            if url == p.url.trim_end_matches('/') {
+                continue;
+            }
+            let search_dir =
+                url == crate::search::DIR || url.starts_with(&format!("{}/", crate::search::DIR));
+            let holder = match taken.get(&url) {
+                // The page redirects from there already (another of its aliases).
+                Some((Some(j), _)) if *j == i => continue,
+                Some((_, by)) => Some(by.clone()),
+                None if search_dir => Some("the search index".to_string()),
+                None => None,
+            };
+            if let Some(by) = holder {
+                warnings.push(
+                    Diagnostic::warning(
+                        "alias-taken",
+                        format!("the alias `{name}` makes no redirect: its URL /{url}/ is taken by {by}"),
+                    )
+                    .at(&p.source, alias_span(p, name))
+                    .with_help("links by this name still reach the page; to redirect an old URL, write it as a path alias, such as `/old-name/`"),
+                );
+                continue;
+            }
+            let by = format!("the alias `{name}` of content/{}", p.rel_path);
+            taken.insert(url.clone(), (Some(i), by));
+            redirects[i].push((n, format!("{url}/index.html")));
+        }
+    }
+    (redirects, warnings)
+}
+
+/// Where `name` is written in a page's front matter (the front matter's start if it is not found).
+fn alias_span(p: &Page, name: &str) -> std::ops::Range<usize> {
+    let yaml = crate::content::split_front_matter(&p.source.text)
+        .ok()
+        .and_then(|s| s.yaml)
+        .unwrap_or(0..0);
+    let text = p.source.text.get(yaml.clone()).unwrap_or("");
+    let from = text.find("alias").unwrap_or(0);
+    match text[from..].find(name) {
+        Some(at) => yaml.start + from + at..yaml.start + from + at + name.len(),
+        None => yaml.start..yaml.start,
     }
 }
 
@@ -1000,6 +1170,7 @@ fn breadcrumbs(
     config: &SiteConfig,
     folder: &str,
     sections: &BTreeMap<String, Option<usize>>,
+    folder_names: &BTreeMap<String, String>,
     titles: &[String],
     include_self: bool,
 ) -> Vec<Link> {
@@ -1026,7 +1197,7 @@ fn breadcrumbs(
                 .values()
                 .find(|k| k.folder.trim_matches('/') == path)
                 .map(|k| k.title.clone())
-                .unwrap_or_else(|| title_case(parts[n - 1])),
+                .unwrap_or_else(|| folder_title(folder_names, &path)),
         };
         out.push(Link {
             title,
@@ -1093,7 +1264,14 @@ pub fn page_ctx(
             .map(|&x| refs[x].clone())
             .collect()
     };
-    let mut crumbs = breadcrumbs(config, &p.section, &views.section_index, titles, true);
+    let mut crumbs = breadcrumbs(
+        config,
+        &p.section,
+        &views.section_index,
+        &views.folder_names,
+        titles,
+        true,
+    );
     if p.is_section {
         crumbs.pop();
     }
@@ -1114,15 +1292,11 @@ pub fn page_ctx(
             .cloned()
             .collect(),
         // A tag without a slug has no page (parsing reports it): never link to `tags//`.
-        tags: p
-            .tags
-            .iter()
-            .filter_map(|t| {
-                let slug = slugify(t);
-                (!slug.is_empty()).then(|| Link {
-                    title: t.clone(),
-                    url: format!("{base}tags/{slug}/"),
-                })
+        tags: page_tags(p, rendered)
+            .into_iter()
+            .map(|t| Link {
+                url: format!("{base}tags/{}/", slugify(&t)),
+                title: t,
             })
             .collect(),
         date: p.date.clone(),
@@ -1144,7 +1318,16 @@ pub fn page_ctx(
         words: rendered.words,
         reading_minutes: rendered.words.div_ceil(200).max(1),
         source_path: format!("content/{}", p.rel_path),
+        cssclasses: p.cssclasses.clone(),
     }
+}
+
+/// The title of a folder without an index page: its name as written.
+fn folder_title(folder_names: &BTreeMap<String, String>, folder: &str) -> String {
+    folder_names
+        .get(folder)
+        .cloned()
+        .unwrap_or_else(|| folder.rsplit('/').next().unwrap_or(folder).to_string())
 }
 
 fn own_steps(config: &SiteConfig, p: &Page, refs: &[PageRef], graph: &LinkGraph) -> Vec<Step> {
@@ -1210,4 +1393,112 @@ pub fn nav_json(views: &Views) -> String {
         })
         .collect();
     serde_json::to_string(&serde_json::json!({ "kinds": kinds })).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SiteConfig;
+    use crate::diagnostics::Source;
+
+    fn page(rel: &str, text: &str) -> Page {
+        let config =
+            SiteConfig::parse(&Source::new("site.yaml", "title: T\n".to_string())).expect("config");
+        Page::parse(
+            &config,
+            std::path::Path::new(rel),
+            Source::new(format!("content/{rel}"), text.to_string()),
+        )
+        .0
+    }
+
+    fn rendered(tags: &[&str]) -> Rendered {
+        Rendered {
+            tags: tags.iter().map(|t| (t.to_string(), 0..t.len())).collect(),
+            ..Rendered::default()
+        }
+    }
+
+    #[test]
+    fn inline_tags_follow_front_matter_tags_once_per_slug() {
+        let p = page("a.md", "---\ntags: [Launch, ads]\n---\n");
+        let r = rendered(&["launch", "new-idea", "#ads", "New idea", "!!", "x/y"]);
+        assert_eq!(page_tags(&p, &r), ["Launch", "ads", "new-idea", "x/y"]);
+        assert_eq!(
+            page_tags(&page("b.md", "x\n"), &rendered(&[])),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn titles_keep_names_as_written() {
+        let pages = [
+            page("Tools/obsidian cli.md", "x\n"),
+            page("Tools/CLI.MD", "x\n"),
+            page("User interface/index.md", "x\n"),
+            page("index.md", "x\n"),
+            page("Bases/Intro to Bases.md", "---\npermalink: bases\n---\n"),
+            page("Tools/t.md", "---\ntitle: Given\n---\n"),
+        ];
+        let rs: Vec<Rendered> = pages.iter().map(|_| Rendered::default()).collect();
+        assert_eq!(
+            titles(&pages, &rs),
+            [
+                "obsidian cli",
+                "CLI",
+                "User interface",
+                "Home",
+                "Intro to Bases",
+                "Given"
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_tags_make_tag_pages_and_names_make_redirects() {
+        let config =
+            SiteConfig::parse(&Source::new("site.yaml", "title: T\n".to_string())).expect("config");
+        let pages = vec![
+            page(
+                "Notes/A.md",
+                "---\ntags: [x]\naliases: [Other name, B, A, a b, A-B, notes/c2, C2]\n---\n",
+            ),
+            page("Notes/B.md", "---\naliases: [Other name]\n---\n"),
+        ];
+        let rs = vec![rendered(&["inline", "X"]), rendered(&["inline"])];
+        let titles = titles(&pages, &rs);
+        let (graph, _) = graph::build(&pages, &rs, &titles, "/");
+        let v = build(&config, &pages, &rs, &titles, &graph);
+        let tags: Vec<(&str, usize)> = v
+            .tags
+            .iter()
+            .map(|t| (t.name.as_str(), t.pages.len()))
+            .collect();
+        assert_eq!(tags, [("inline", 2), ("x", 1)]);
+        // `B` is the other page, `A` the page itself; `Other name` goes to the first page that has
+        // it; `A-B` lands where the page's own `a b` redirects already, and `C2` where its path alias
+        // does: both silently.
+        assert_eq!(
+            v.name_redirects,
+            [
+                vec![
+                    (0, "notes/other-name/index.html".to_string()),
+                    (3, "notes/a-b/index.html".to_string())
+                ],
+                vec![]
+            ]
+        );
+        assert_eq!(v.warnings.len(), 2, "{:?}", v.warnings);
+        assert!(v
+            .warnings
+            .iter()
+            .all(|w| !w.is_error() && w.code == "alias-taken"));
+        let section = &v
+            .sections
+            .iter()
+            .find(|(f, _)| f == "notes")
+            .expect("notes")
+            .1;
+        assert_eq!(section.title, "Notes");
+    }
 }

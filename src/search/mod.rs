@@ -192,7 +192,7 @@ fn document(
         title: title.to_string(),
         kind: p.kind.clone(),
         description: p.description.clone(),
-        tags: p.tags.clone(),
+        tags: crate::views::page_tags(p, r),
         fields,
         sections,
     }

@@ -100,6 +100,8 @@ pub struct Surface<'a> {
     pub headings: Vec<(u8, &'a str, &'a str)>,
     /// Links to other pages (backlinks follow them).
     pub links: Vec<(&'a LinkKind, &'a str, Option<&'a str>)>,
+    /// Inline `#tags` (their tag pages list the page).
+    pub tags: Vec<&'a str>,
 }
 
 /// The surface of a parsed page.
@@ -120,6 +122,7 @@ pub fn surface<'a>(page: &'a Page, rendered: &'a Rendered) -> Surface<'a> {
             .iter()
             .map(|l| (&l.kind, l.target.as_str(), l.fragment.as_deref()))
             .collect(),
+        tags: rendered.tags.iter().map(|(t, _)| t.as_str()).collect(),
     }
 }
 

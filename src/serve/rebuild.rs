@@ -351,9 +351,9 @@ impl Builder {
                 return Tier::Site;
             }
             let new = match (&cached.parsed, &cached.rendered) {
-                (Ok((p, _)), Some(r)) if !p.draft || self.opts.drafts => Some(plan::surface(p, r)),
-                // A draft that stays out of the site.
-                (Ok((p, _)), _) if p.draft && old.is_none() => continue,
+                (Ok((p, _)), Some(r)) if p.is_built(self.opts.drafts) => Some(plan::surface(p, r)),
+                // A draft (or an unpublished page) that stays out of the site.
+                (Ok((p, _)), _) if !p.is_built(self.opts.drafts) && old.is_none() => continue,
                 _ => None,
             };
             edits.push(PageEdit { old, new });
@@ -490,7 +490,7 @@ impl Builder {
             match (&cached.parsed, &cached.rendered) {
                 (Ok((p, d)), Some(r)) => {
                     diags.extend(d.iter().cloned());
-                    if !p.draft || self.opts.drafts {
+                    if p.is_built(self.opts.drafts) {
                         pages.push(p.clone());
                         rendered.push(r.clone());
                     }

@@ -73,8 +73,8 @@ fn an_empty_file_is_a_page_named_after_the_file() {
     s.write("content/empty.md", "")
         .write("content/only-fm.md", "---\n---\n");
     s.build();
-    assert!(s.output("empty/index.html").contains("<h1>Empty</h1>"));
-    assert!(s.output("only-fm/index.html").contains("<h1>Only Fm</h1>"));
+    assert!(s.output("empty/index.html").contains("<h1>empty</h1>"));
+    assert!(s.output("only-fm/index.html").contains("<h1>only-fm</h1>"));
 }
 
 #[test]

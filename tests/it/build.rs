@@ -66,7 +66,7 @@ fn titles_come_from_front_matter_then_first_heading_then_file_name() {
     );
     assert!(s
         .output("guide/no-heading/index.html")
-        .contains("<h1>No Heading</h1>"));
+        .contains("<h1>no_heading</h1>"));
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod errors;
 mod hardening;
 mod model;
 mod obsidian_links;
+mod obsidian_pages;
 mod obsidian_syntax;
 mod props;
 mod safety;
