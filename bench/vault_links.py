@@ -146,7 +146,7 @@ wrong = []
 for src, want in expected.items():
     path = os.path.join(public, url_of[src].strip("/"), "index.html")
     page = open(path, encoding="utf-8").read()
-    prose = page[page.find('<div class="prose">') :]
+    prose = page[page.find('<div class="prose') :]
     got = Counter(html.unescape(h) for h in HREF.findall(prose))
     for url, n in want.items():
         ok = min(n, got.get(url, 0))

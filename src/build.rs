@@ -443,7 +443,10 @@ pub fn outputs(site: &Site) -> Vec<Output> {
             .map(|(i, _)| Output::Section(i)),
     );
     if !views.tags.is_empty() {
-        out.push(Output::Tags);
+        // A page of the site's own at `/tags/` (Obsidian's help vault has one) is the list of tags.
+        if !site.pages.iter().any(|p| p.url == "tags/") {
+            out.push(Output::Tags);
+        }
         out.extend((0..views.tags.len()).map(Output::Tag));
     }
     out.extend((0..views.matrices.len()).map(Output::Matrix));

@@ -257,9 +257,10 @@ impl Page {
             offset + span.start..offset + span.end
         };
 
-        // Aliases (and Obsidian's `alias`): one with a `/` is an old URL path of this site and becomes
-        // a folder of the output, so it must be a plain path inside the site; any other is another
-        // name of the page.
+        // Aliases (and Obsidian's `alias`): one that starts with `/` is an old URL path of this site
+        // and becomes a folder of the output, so it must be a plain path inside the site (and a
+        // collision is an error); any other is another name of the page, or with a `/` Obsidian's
+        // path of it in the vault, and redirects only where nothing else is.
         let mut aliases: Vec<String> = Vec::new();
         let mut names: Vec<String> = Vec::new();
         for key in ["aliases", "alias"] {
@@ -279,7 +280,13 @@ impl Page {
                             ),
                     );
                 }
-                aliases.push(alias);
+                if alias.starts_with('/') {
+                    aliases.push(alias);
+                } else if !names.contains(&alias) {
+                    // `Folder/Old name`: Obsidian's path alias, relative to the vault. It redirects
+                    // when its URL is free, like a name (see `views::name_redirects`).
+                    names.push(alias);
+                }
             }
         }
         // `permalink:` sets the URL; like an alias it must stay inside the site.
@@ -650,8 +657,8 @@ mod tests {
             "---\naliases: [Quick switcher, /old/qs/, QS, QS]\nalias: Guides/Switching\n---\nx\n",
         );
         assert!(d.is_empty(), "{d:?}");
-        assert_eq!(p.names, ["Quick switcher", "QS"]);
-        assert_eq!(p.aliases, ["/old/qs/", "Guides/Switching"]);
+        assert_eq!(p.names, ["Quick switcher", "QS", "Guides/Switching"]);
+        assert_eq!(p.aliases, ["/old/qs/"]);
         let (_, d) = parse("a.md", "---\nalias: [ok, ../x/]\n---\n");
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].code, "bad-alias");

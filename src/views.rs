@@ -878,14 +878,24 @@ fn name_redirects(
             (true, None) => "",
         };
         for (n, name) in p.names.iter().enumerate() {
-            let slug = slugify(name);
-            if slug.is_empty() {
+            // A name redirects beside the page; a path (`Folder/Old name`) from the top.
+            let url = if name.contains('/') {
+                let parts: Vec<String> = name
+                    .split('/')
+                    .map(slugify)
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                parts.join("/")
+            } else {
+                match (folder, slugify(name)) {
+                    (_, s) if s.is_empty() => s,
+                    ("", s) => s,
+                    (f, s) => format!("{f}/{s}"),
+                }
+            };
+            if url.is_empty() {
                 continue;
             }
-            let url = match folder {
-                "" => slug,
-                f => format!("{f}/{slug}"),
-            };
             if url == p.url.trim_end_matches('/') {
                 continue;
             }

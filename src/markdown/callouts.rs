@@ -78,10 +78,11 @@ pub(super) fn marker(line: &str) -> Option<Marker> {
     if fold.is_some() {
         after = &after[1..];
     }
-    if !after.is_empty() && !after.starts_with([' ', '\t']) {
+    // Any space, a no-break space too (Obsidian's pattern is JavaScript's `\s`).
+    if !after.is_empty() && !after.starts_with(char::is_whitespace) {
         return None;
     }
-    let title = after.trim_start_matches([' ', '\t']);
+    let title = after.trim_start_matches(char::is_whitespace);
     Some(Marker {
         kind: kind.to_lowercase(),
         fold,
@@ -216,6 +217,7 @@ mod tests {
         assert_eq!(marker("[!tip]").unwrap().len, 6);
         assert_eq!(marker("[!tip]   T").unwrap().len, 9);
         assert_eq!(marker("[!tip]\r\nx").unwrap().len, 6);
+        assert_eq!(marker("[!tip]\u{a0}T").unwrap().len, 8);
         // Not markers: no type, a space in it, text glued to it, not at the start.
         for line in [
             "[!] x", "[!a b] x", "[!tip]x", "[!tip]-x", "x [!tip]", "[tip]",

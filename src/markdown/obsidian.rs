@@ -490,6 +490,11 @@ fn split_title<'a>(
     let Some((Event::Text(t), range)) = run.first() else {
         return Err(run);
     };
+    // `> [!info] ` with a space before the line's end: the text stops before the space.
+    let title_at = match body.get(range.end..title_at) {
+        Some(gap) if range.end < title_at && gap.trim().is_empty() => range.end,
+        _ => title_at,
+    };
     if exact(body, t, range).is_none() || range.start > start || range.end < title_at {
         return Err(run);
     }
@@ -625,6 +630,17 @@ mod tests {
         );
         let r = md("> [!tip]x\n");
         assert_eq!(r.html, "<blockquote>\n<p>[!tip]x</p>\n</blockquote>\n");
+    }
+
+    #[test]
+    fn a_marker_with_a_space_before_the_line_end_is_a_callout() {
+        let r = md("> [!info] \n> Body.\n");
+        assert!(
+            r.html.starts_with("<aside class=\"callout callout-info\""),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("<p>Body.</p>"), "{}", r.html);
     }
 
     #[test]
