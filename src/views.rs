@@ -1477,7 +1477,14 @@ mod tests {
         ];
         let rs = vec![rendered(&["inline", "X"]), rendered(&["inline"])];
         let titles = titles(&pages, &rs);
-        let (graph, _) = graph::build(&pages, &rs, &titles, "/");
+        let (graph, _) = graph::build(
+            &pages,
+            &rs,
+            &titles,
+            "/",
+            crate::config::BrokenLinks::Error,
+            graph::Files::default(),
+        );
         let v = build(&config, &pages, &rs, &titles, &graph);
         let tags: Vec<(&str, usize)> = v
             .tags
