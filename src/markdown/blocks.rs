@@ -94,6 +94,9 @@ pub(super) struct Tops {
     depth: usize,
     current: Option<usize>,
     previous: Option<usize>,
+    /// Opening `<div id>` tags to put in at these places, once every event is written (putting them
+    /// in at once would move every event after them, each time).
+    opens: Vec<(usize, String)>,
 }
 
 impl Tops {
@@ -122,16 +125,37 @@ impl Tops {
         }
     }
 
-    /// Wrap the block before the current one (the lone `^id` paragraph) in `<div id="^id">`.
+    /// Wrap the block before the current one (the lone `^id` paragraph) in `<div id="^id">`: its
+    /// closing tag goes in now, the opening one in [`Tops::finish`].
     pub fn wrap(&mut self, events: &mut Vec<Event>, id: &str) {
         let Some(at) = self.previous.filter(|&p| p <= events.len()) else {
             return;
         };
-        events.insert(at, Event::Html(format!("<div id=\"^{id}\">\n").into()));
+        self.opens.push((at, format!("<div id=\"^{id}\">\n")));
         events.push(Event::Html("</div>\n".into()));
         // The wrapped block is now the one before whatever comes next.
         self.current = Some(at);
         self.previous = None;
+    }
+
+    /// The events with the wraps' opening tags in place.
+    pub fn finish<'a>(mut self, events: Vec<Event<'a>>) -> Vec<Event<'a>> {
+        if self.opens.is_empty() {
+            return events;
+        }
+        // Two wraps of one block: the later one is the outer one.
+        self.opens.reverse();
+        self.opens.sort_by_key(|(at, _)| *at);
+        let mut opens = self.opens.into_iter().peekable();
+        let mut out = Vec::with_capacity(events.len() + opens.len());
+        for (i, e) in events.into_iter().enumerate() {
+            while let Some((_, tag)) = opens.next_if(|(at, _)| *at == i) {
+                out.push(Event::Html(tag.into()));
+            }
+            out.push(e);
+        }
+        out.extend(opens.map(|(_, tag)| Event::Html(tag.into())));
+        out
     }
 }
 
@@ -176,11 +200,16 @@ mod tests {
         }
         tops.see(&Event::Start(Tag::Paragraph), events.len());
         tops.wrap(&mut events, "q1");
+        tops.see(&Event::End(TagEnd::Paragraph), events.len());
+        // A second lone id names the same block, around the first.
+        tops.see(&Event::Start(Tag::Paragraph), events.len());
+        tops.wrap(&mut events, "q2");
+        let events = tops.finish(events);
         let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, events.into_iter());
         assert_eq!(
             html,
-            "<p>a</p>\n<div id=\"^q1\">\n<blockquote>\n<p>q</p>\n</blockquote>\n</div>\n"
+            "<p>a</p>\n<div id=\"^q2\">\n<div id=\"^q1\">\n<blockquote>\n<p>q</p>\n</blockquote>\n</div>\n</div>\n"
         );
     }
 }

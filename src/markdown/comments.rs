@@ -54,29 +54,28 @@ pub(super) fn strip(body: &str, options: Options) -> Option<(String, Vec<Range<u
             _ => unreachable!("chunks of two"),
         })
         .collect();
+    let mut inside = vec![false; bytes.len()];
+    for c in &comments {
+        inside[c.clone()].fill(true);
+    }
     let mut out = bytes.to_vec();
-    let mut first = 0;
     let mut start = 0;
     while start < bytes.len() {
         let end = body[start..]
             .find('\n')
             .map_or(bytes.len(), |n| start + n + 1);
-        while first < comments.len() && comments[first].end <= start {
-            first += 1;
-        }
-        // The comments that touch this line, and whether anything else on it is not blank.
-        let touching = &comments[first..];
-        let touching = &touching[..touching.iter().take_while(|c| c.start < end).count()];
-        if !touching.is_empty() {
-            let inside = |p: usize| touching.iter().any(|c| c.contains(&p));
-            let keeps_text = (start..end).any(|p| !inside(p) && !bytes[p].is_ascii_whitespace());
-            for p in start..end {
-                if inside(p) && bytes[p] != b'\n' && bytes[p] != b'\r' {
-                    out[p] = if keeps_text { FILL } else { b' ' };
-                }
-            }
-        }
+        let line = start..end;
         start = end;
+        if !inside[line.clone()].contains(&true) {
+            continue;
+        }
+        // A line that keeps other text gets letters, one of nothing but comment gets blanks.
+        let keeps_text = line
+            .clone()
+            .any(|p| !inside[p] && !bytes[p].is_ascii_whitespace());
+        for p in line.filter(|&p| inside[p] && bytes[p] != b'\n' && bytes[p] != b'\r') {
+            out[p] = if keeps_text { FILL } else { b' ' };
+        }
     }
     // Only ASCII bytes were written, each over a whole character's bytes: still UTF-8.
     let out = String::from_utf8(out).ok()?;

@@ -12,6 +12,7 @@
 //! The tags written here are the renderer's own markup: they are [`ours`] events, which the raw-HTML
 //! policy lets through.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
@@ -229,18 +230,17 @@ pub(super) fn highlights<'a>(run: Vec<Spanned<'a>>, body: &str) -> Vec<Spanned<'
     }
     // Pair each closer with the nearest opener of the same element.
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    let mut openers: Vec<usize> = Vec::new();
+    let mut openers: HashMap<usize, usize> = HashMap::new();
     for (k, d) in delims.iter().enumerate() {
-        let nearest = openers
-            .iter()
-            .rposition(|&o| delims[o].element == d.element);
-        if let (true, Some(p)) = (d.close, nearest) {
-            // Openers after the one taken can no longer pair (they would cross it).
-            let o = openers[p];
-            openers.truncate(p);
-            pairs.push((o, k));
-        } else if d.open {
-            openers.push(k);
+        match (d.close, openers.get(&d.element)) {
+            (true, Some(&o)) => {
+                openers.remove(&d.element);
+                pairs.push((o, k));
+            }
+            _ if d.open => {
+                openers.insert(d.element, k);
+            }
+            _ => {}
         }
     }
     if pairs.is_empty() {

@@ -225,40 +225,48 @@ impl<'a, I: Iterator<Item = Spanned<'a>>> Events<'a, I> {
         self.out.push_back((event, range));
     }
 
+    /// The comments that overlap `range` (they are sorted and disjoint).
+    fn overlapping(&self, range: &Range<usize>) -> &[Range<usize>] {
+        let first = self.comments.partition_point(|c| c.end <= range.start);
+        let rest = &self.comments[first..];
+        &rest[..rest.partition_point(|c| c.start < range.end)]
+    }
+
     /// The text of an event with the comments in it left out, when it has any.
     fn cut(&self, text: &str, range: &Range<usize>) -> Option<String> {
-        let overlapping: Vec<&Range<usize>> = self
-            .comments
-            .iter()
-            .filter(|c| c.start < range.end && range.start < c.end)
-            .collect();
+        let overlapping = self.overlapping(range);
         if overlapping.is_empty() {
             return None;
         }
         let at = exact(self.body, text, range)?;
-        Some(
-            text.char_indices()
-                .filter(|(i, _)| !overlapping.iter().any(|c| c.contains(&(at + i))))
-                .map(|(_, c)| c)
-                .collect(),
-        )
+        let mut out = String::with_capacity(text.len());
+        let mut from = at;
+        for c in overlapping {
+            out.push_str(&self.body[from.min(c.start.max(at))..c.start.max(at)]);
+            from = c.end;
+        }
+        out.push_str(&self.body[from.min(range.end)..range.end]);
+        Some(out)
     }
 
     /// Adjacent text events that are the body's text next to each other become one (pulldown-cmark
     /// splits text at every character that might have been markup), and the comments are cut out.
     fn merge_and_cut(&self, run: Vec<Spanned<'a>>) -> (Vec<Spanned<'a>>, bool) {
         let mut out: Vec<Spanned<'a>> = Vec::with_capacity(run.len());
+        // Whether the last event of `out` is the body's text byte for byte.
+        let mut last_exact = false;
         for (e, range) in run {
-            if let (Event::Text(t), Some((Event::Text(prev), prange))) = (&e, out.last_mut()) {
-                if prange.end == range.start
-                    && exact(self.body, t, &range).is_some()
-                    && exact(self.body, prev, prange).is_some()
-                {
+            let is_exact = matches!(&e, Event::Text(t) if exact(self.body, t, &range).is_some());
+            if let (true, true, Some((Event::Text(prev), prange))) =
+                (is_exact, last_exact, out.last_mut())
+            {
+                if prange.end == range.start {
                     *prev = CowStr::Borrowed(&self.body[prange.start..range.end]);
                     prange.end = range.end;
                     continue;
                 }
             }
+            last_exact = is_exact;
             out.push((e, range));
         }
         if self.comments.is_empty() {
@@ -267,17 +275,17 @@ impl<'a, I: Iterator<Item = Spanned<'a>>> Events<'a, I> {
         let mut cut = false;
         let mut pieces = Vec::with_capacity(out.len());
         for (e, range) in out {
-            let overlaps = self
-                .comments
-                .iter()
-                .any(|c| c.start < range.end && range.start < c.end);
+            let overlapping = self.overlapping(&range);
+            if overlapping.is_empty() {
+                pieces.push((e, range));
+                continue;
+            }
+            cut = true;
             match e {
-                Event::Text(t) if overlaps => {
-                    cut = true;
+                Event::Text(t) => {
                     if exact(self.body, &t, &range).is_none() {
                         // Not the body's text byte for byte: keep it unless it is all comment.
-                        if !self
-                            .comments
+                        if !overlapping
                             .iter()
                             .any(|c| c.start <= range.start && range.end <= c.end)
                         {
@@ -287,11 +295,7 @@ impl<'a, I: Iterator<Item = Spanned<'a>>> Events<'a, I> {
                     }
                     // The bytes between comments, each a text event of its own.
                     let mut from = range.start;
-                    for c in self
-                        .comments
-                        .iter()
-                        .filter(|c| c.start < range.end && range.start < c.end)
-                    {
+                    for c in overlapping {
                         if c.start > from {
                             pieces.push((
                                 Event::Text(CowStr::Borrowed(&self.body[from..c.start])),
@@ -307,14 +311,11 @@ impl<'a, I: Iterator<Item = Spanned<'a>>> Events<'a, I> {
                         ));
                     }
                 }
-                Event::InlineHtml(h) if overlaps => {
-                    cut = true;
-                    match self.cut(&h, &range) {
-                        Some(s) if s.is_empty() => {}
-                        Some(s) => pieces.push((Event::InlineHtml(s.into()), range)),
-                        None => pieces.push((Event::InlineHtml(h), range)),
-                    }
-                }
+                Event::InlineHtml(h) => match self.cut(&h, &range) {
+                    Some(s) if s.is_empty() => {}
+                    Some(s) => pieces.push((Event::InlineHtml(s.into()), range)),
+                    None => pieces.push((Event::InlineHtml(h), range)),
+                },
                 e => pieces.push((e, range)),
             }
         }
@@ -796,6 +797,22 @@ mod tests {
             r.html
         );
         assert!(!r.html.contains("<p></p>"), "{}", r.html);
+    }
+
+    #[test]
+    fn large_bodies_take_linear_time() {
+        // Each of these once took time that grew with the square of its size.
+        let openers = "==a ".repeat(100_000);
+        assert_eq!(md(&openers).html.matches("<mark>").count(), 0);
+        let comments = "%%c%% [x ".repeat(50_000);
+        let r = md(&comments);
+        assert!(
+            !r.html.contains("c") && r.html.contains("[x"),
+            "{}",
+            &r.html[..100]
+        );
+        let wraps: String = (0..10_000).map(|i| format!("> q\n\n^b{i}\n\n")).collect();
+        assert_eq!(md(&wraps).blocks.len(), 10_000);
     }
 
     #[test]
