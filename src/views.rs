@@ -1494,13 +1494,14 @@ mod tests {
         assert_eq!(tags, [("inline", 2), ("x", 1)]);
         // `B` is the other page, `A` the page itself; `Other name` goes to the first page that has
         // it; `A-B` lands where the page's own `a b` redirects already, and `C2` where its path alias
-        // does: both silently.
+        // `notes/c2` (a path from the top) does: both silently.
         assert_eq!(
             v.name_redirects,
             [
                 vec![
                     (0, "notes/other-name/index.html".to_string()),
-                    (3, "notes/a-b/index.html".to_string())
+                    (3, "notes/a-b/index.html".to_string()),
+                    (5, "notes/c2/index.html".to_string())
                 ],
                 vec![]
             ]

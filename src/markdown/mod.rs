@@ -691,7 +691,7 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
     }
     flush_section(&mut r, &mut section_id, &mut section_text);
     (r.blocks, r.tags) = parser.finish();
-    let events = tops.finish(events);
+    let mut events = tops.finish(events);
     r.words = r
         .sections
         .iter()
