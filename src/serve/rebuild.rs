@@ -392,6 +392,7 @@ impl Builder {
                 &site.pages[i],
                 &site.rendered[i],
             ));
+            diags.extend(build::check_markup(&site.pages[i], &site.rendered[i]));
             saved.push((i, old_page, old_rendered, old_fills));
         }
         let restore = |site: &mut Site, saved: Vec<Saved>| {

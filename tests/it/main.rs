@@ -7,6 +7,7 @@ mod build;
 mod dates;
 mod errors;
 mod hardening;
+mod math;
 mod model;
 mod props;
 mod safety;
