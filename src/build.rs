@@ -22,7 +22,7 @@ use crate::config::SiteConfig;
 use crate::content::{self, slugify, Page};
 use crate::diagnostics::{self, Diagnostic, Source};
 use crate::graph::{self, LinkGraph};
-use crate::markdown::{self, MarkdownOptions, Rendered};
+use crate::markdown::{self, MarkdownOptions, Markup, Rendered};
 use crate::output::{self, page_file};
 use crate::render::{self, Context, Templates};
 use crate::search;
@@ -231,6 +231,7 @@ pub fn assemble(
     timings::mark("link graph");
     for (p, r) in pages.iter().zip(&rendered) {
         diags.extend(check_outside(p, r));
+        diags.extend(check_markup(p, r));
     }
 
     let (errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -286,6 +287,24 @@ pub fn check_outside(page: &Page, rendered: &Rendered) -> Vec<Diagnostic> {
             )
             .at(&page.source, at)
             .with_help("link to files beside the page or in static/, and to pages by id: [[id]]")
+        })
+        .collect()
+}
+
+/// Formulas and diagrams of a page that could not be drawn: each is an error at its place.
+pub fn check_markup(page: &Page, rendered: &Rendered) -> Vec<Diagnostic> {
+    rendered
+        .bad_markup
+        .iter()
+        .map(|(kind, message, span)| {
+            let what = match kind {
+                Markup::Math => "this formula cannot be drawn",
+                Markup::Diagram => "this Mermaid diagram cannot be drawn",
+            };
+            let at = page.body.start + span.start..page.body.start + span.end;
+            Diagnostic::error(kind.code(), format!("{what}: {message}"))
+                .at(&page.source, at)
+                .with_help(kind.help())
         })
         .collect()
 }

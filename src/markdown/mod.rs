@@ -21,9 +21,12 @@ use crate::content::slugify;
 mod blocks;
 mod callouts;
 mod comments;
+mod diagram;
 mod highlight;
 mod inline;
+mod math;
 mod obsidian;
+mod sanitize;
 use highlight::highlight;
 pub use highlight::{highlight_css, syntax_set};
 
@@ -101,7 +104,12 @@ pub struct Rendered {
     /// Inline `#tags` of the body (without the `#`), with their byte ranges in the body.
     pub tags: Vec<(String, Range<usize>)>,
     pub words: usize,
+    /// Formulas and diagrams that could not be drawn (each is shown as its source), with what is
+    /// wrong and the byte range in the body: each is an error of the build.
+    pub bad_markup: Vec<(Markup, String, Range<usize>)>,
 }
+
+pub use math::Markup;
 
 const HOLE_OPEN: char = '\u{FDD0}';
 const HOLE_CLOSE: char = '\u{FDD1}';
@@ -134,6 +142,7 @@ fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM
         | Options::ENABLE_WIKILINKS
+        | Options::ENABLE_MATH
 }
 
 /// With raw HTML escaped, a link may not run script either: a `javascript:`, `vbscript:` or `data:`
@@ -349,13 +358,31 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     }
                 }
                 let lang = match &kind {
-                    CodeBlockKind::Fenced(info) => {
-                        info.split([' ', ',', '{']).next().unwrap_or("").to_string()
-                    }
+                    CodeBlockKind::Fenced(info) => info
+                        .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
                     CodeBlockKind::Indented => String::new(),
                 };
-                section_text.push_str(&code);
-                section_text.push('\n');
+                if lang == "mermaid" {
+                    // Its labels are searched, not its source; a diagram that fails is its code.
+                    match diagram::render(&code) {
+                        Ok(d) => {
+                            section_text.push_str(&d.labels);
+                            section_text.push('\n');
+                            events.push(Event::Html(d.html.into()));
+                            continue;
+                        }
+                        Err(e) => {
+                            r.bad_markup
+                                .push((Markup::Diagram, e, math::first_line(body, &range)))
+                        }
+                    }
+                } else {
+                    section_text.push_str(&code);
+                    section_text.push('\n');
+                }
                 events.push(Event::Html(highlight(&code, &lang, opts.highlight).into()));
             }
             Event::Start(Tag::BlockQuote(_)) => {
@@ -677,6 +704,20 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
                     _ => Event::End(TagEnd::Paragraph),
                 });
             }
+            Event::InlineMath(ref tex) | Event::DisplayMath(ref tex) => {
+                let display = matches!(event, Event::DisplayMath(_));
+                let m = math::render(tex, display);
+                if let Some((message, at)) = m.error {
+                    let at = math::locate(body, &range, tex, at);
+                    r.bad_markup.push((Markup::Math, message, at));
+                }
+                section_text.push_str(tex);
+                section_text.push(' ');
+                if in_first_para == Some(true) {
+                    r.summary.push_str(tex);
+                }
+                events.push(Event::InlineHtml(m.html.into()));
+            }
             Event::Html(_) | Event::InlineHtml(_) => {
                 seen_block = seen_block || matches!(event, Event::Html(_));
                 events.push(raw_policy(event, opts.raw_html));
@@ -728,6 +769,15 @@ pub fn render(body: &str, opts: &MarkdownOptions) -> Rendered {
             } else {
                 e
             }
+        }
+        // Math that the loop above did not see: in headings.
+        Event::InlineMath(ref tex) | Event::DisplayMath(ref tex) => {
+            let m = math::render(tex, matches!(e, Event::DisplayMath(_)));
+            if let Some((message, at)) = m.error {
+                let at = math::locate_anywhere(body, tex, at);
+                r.bad_markup.push((Markup::Math, message, at));
+            }
+            Event::InlineHtml(m.html.into())
         }
         other => other,
     });

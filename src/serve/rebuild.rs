@@ -405,6 +405,7 @@ impl Builder {
             diags.extend(page_diags.iter().cloned());
             diags.extend(body.diags);
             diags.extend(build::check_outside(&site.pages[i], &site.rendered[i]));
+            diags.extend(build::check_markup(&site.pages[i], &site.rendered[i]));
             saved.push((i, old_page, old_rendered, old_fills));
         }
         let restore = |site: &mut Site, saved: Vec<Saved>| {

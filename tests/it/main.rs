@@ -8,6 +8,7 @@ mod commonmark;
 mod dates;
 mod errors;
 mod hardening;
+mod math;
 mod model;
 mod obsidian_links;
 mod obsidian_pages;
