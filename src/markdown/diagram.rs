@@ -7,8 +7,8 @@
 //! diagram that fails for any of these reasons is shown as its code and reported (see
 //! [`super::Rendered::bad_markup`]).
 
-use std::sync::mpsc;
-use std::sync::Once;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Once};
 use std::time::Duration;
 
 use mermaid_rs_renderer::RenderOptions;
@@ -23,6 +23,12 @@ const MAX_LINES: usize = 1_500;
 /// How long one diagram may take to draw. A diagram past it is an error; the thread drawing it is
 /// left to finish on its own, as a thread cannot be stopped from outside.
 const TIME_LIMIT: Duration = Duration::from_secs(10);
+/// How many drawings may go on past their time limit before no new diagram is tried. A drawing
+/// cannot be stopped, and in `serve` every save of a page would start another one.
+const MAX_OVERDUE: usize = 1;
+/// Drawings past their time limit that are still running.
+static OVERDUE: AtomicUsize = AtomicUsize::new(0);
+
 /// The name of the drawing threads: their panics are reported as errors of the diagram, not
 /// printed.
 const THREAD_NAME: &str = "fieldbook-diagram";
@@ -31,6 +37,13 @@ const THREAD_NAME: &str = "fieldbook-diagram";
 /// `~/.cache/mmdr/`, and the drawing would depend on the fonts of the machine that built the site.
 /// The attribute is removed from the SVG, so that the text takes the page's font.
 const MEASURE_FONT: &str = "fieldbook-estimate";
+
+/// Pie slices: the renderer's own are pale tints of one blue that a slice and its legend swatch
+/// vanish in. These are mid-tones that differ in hue and keep the slice labels (dark text) legible.
+const PIE_COLORS: [&str; 12] = [
+    "#7fa7e0", "#f0a35e", "#86c48f", "#e88a8f", "#b59ae0", "#6cc3c8", "#e6c65a", "#d493b6",
+    "#a3b1c2", "#b8d46a", "#f2a7c6", "#9fc2f0",
+];
 
 /// A drawn diagram: the HTML (a `<figure class="diagram">` with inline SVG) and the text of its
 /// labels, for search.
@@ -74,15 +87,42 @@ pub(super) fn render(source: &str) -> Result<Diagram, String> {
 
 /// Run the renderer on a thread of its own, within [`TIME_LIMIT`].
 fn draw(source: &str) -> Result<String, String> {
+    if OVERDUE.load(Ordering::SeqCst) >= MAX_OVERDUE {
+        return Err(format!(
+            "not drawn: an earlier diagram is still being drawn past its limit of {} seconds",
+            TIME_LIMIT.as_secs()
+        ));
+    }
     quiet_panics();
     let (send, receive) = mpsc::channel();
     let owned = source.to_string();
+    // RUNNING, then DONE when the thread ends in time, or LATE when the wait gave up first: whichever
+    // side comes second sees the other's mark, so [`OVERDUE`] is right either way.
+    const RUNNING: u8 = 0;
+    const DONE: u8 = 1;
+    const LATE: u8 = 2;
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let thread_state = Arc::clone(&state);
     let spawned = std::thread::Builder::new()
         .name(THREAD_NAME.into())
         .spawn(move || {
+            struct End(Arc<AtomicU8>);
+            impl Drop for End {
+                // Runs on a panic too.
+                fn drop(&mut self) {
+                    let swapped =
+                        self.0
+                            .compare_exchange(RUNNING, DONE, Ordering::SeqCst, Ordering::SeqCst);
+                    if swapped.is_err() {
+                        OVERDUE.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+            }
+            let _end = End(thread_state);
             let mut options = RenderOptions::default();
             options.layout.fast_text_metrics = true;
             options.theme.font_family = MEASURE_FONT.into();
+            options.theme.pie_colors = PIE_COLORS.map(String::from);
             let drawn = mermaid_rs_renderer::render_with_options(&owned, options)
                 .map_err(|e| first_line(&e.to_string()));
             let _ = send.send(drawn);
@@ -92,10 +132,20 @@ fn draw(source: &str) -> Result<String, String> {
     }
     match receive.recv_timeout(TIME_LIMIT) {
         Ok(drawn) => drawn,
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
-            "the diagram took more than {} seconds to draw",
-            TIME_LIMIT.as_secs()
-        )),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // Counted before the mark, so that the thread never takes away what is not there yet.
+            OVERDUE.fetch_add(1, Ordering::SeqCst);
+            if state
+                .compare_exchange(RUNNING, LATE, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+            {
+                OVERDUE.fetch_sub(1, Ordering::SeqCst); // it ended just now after all
+            }
+            Err(format!(
+                "the diagram took more than {} seconds to draw; make it smaller or split it",
+                TIME_LIMIT.as_secs()
+            ))
+        }
         // The thread ended without sending: the renderer panicked.
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             Err("the renderer failed on this diagram (it is likely malformed)".into())

@@ -236,3 +236,35 @@ fn a_dollar_in_prose_is_text() {
     assert!(body.contains("Escaped $x$ stays."), "{body}");
     assert!(!body.contains("<math"), "{body}");
 }
+
+#[test]
+fn a_diagram_too_big_to_draw_in_time_is_an_error_not_a_hang() {
+    // A dense random graph: 200 nodes, 400 edges, which the renderer takes far longer than its limit
+    // of 10 seconds to lay out.
+    let mut source = String::from("flowchart TD\n");
+    let mut x: u64 = 7;
+    for _ in 0..400 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let (a, b) = ((x >> 33) % 200, (x >> 13) % 200);
+        source.push_str(&format!("  n{a} --> n{b}\n"));
+    }
+    let s = TestSite::new("title: T\n");
+    s.write(
+        "content/big.md",
+        &format!("---\ntitle: Big\n---\nText.\n\n```mermaid\n{source}```\n"),
+    );
+    let start = std::time::Instant::now();
+    let run = s.run(&["build"]);
+    let took = start.elapsed();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("bad-diagram"), "{}", run.stderr);
+    assert!(run.stderr.contains("content/big.md:6:1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("more than 10 seconds"),
+        "{}",
+        run.stderr
+    );
+    assert!(took.as_secs() < 60, "the build took {took:?}");
+}
