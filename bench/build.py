@@ -2,6 +2,7 @@
 """Build benchmark: fieldbook beside Hugo on the same generated Markdown, in one run.
 
     python3 bench/build.py [--work DIR] [--sizes 1000,10000,50000] [--runs 3] [--hugo-max 10000]
+                            [--baseline OLD_FIELDBOOK_BINARY]
 
 For each size it generates a site with bench/gen.py (once; the same seed gives the same bytes), then
 runs `fieldbook build` and `hugo` alternately, `--runs` times each, every run into an empty output
@@ -62,6 +63,8 @@ def main():
     ap.add_argument("--sizes", default="1000,10000,50000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--hugo-max", type=int, default=10000)
+    ap.add_argument("--baseline", default=None,
+                    help="another fieldbook binary (e.g. built from an earlier commit) to run beside")
     ap.add_argument("--serve-edits", type=int, default=30)
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="fb-bench-")
@@ -83,6 +86,8 @@ def main():
             subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen.py"), str(n), site], check=True)
         md_bytes, _ = tree_bytes(os.path.join(site, "fieldbook", "content"))
         tools = [("fieldbook", lambda out: [fb, "--root", os.path.join(site, "fieldbook"), "build", "-q", "--output", out])]
+        if args.baseline:
+            tools.append(("baseline", lambda out: [args.baseline, "--root", os.path.join(site, "fieldbook"), "build", "-q", "--output", out]))
         if hugo and n <= args.hugo_max:
             tools.append(("hugo", lambda out: [hugo, "--quiet", "-s", os.path.join(site, "hugo"), "-d", out]))
         results = {name: [] for name, _ in tools}
@@ -96,6 +101,10 @@ def main():
         for name, rs in results.items():
             med = [statistics.median(r[i] for r in rs) for i in range(5)]
             rows.append((n, name, md_bytes, *med, [r[0] for r in rs]))
+        if "baseline" in results:
+            f = statistics.median(r[0] for r in results["fieldbook"])
+            b = statistics.median(r[0] for r in results["baseline"])
+            print(f"{n} pages: fieldbook/baseline wall-time ratio {f / b:.2f}")
         if "hugo" in results:
             f = statistics.median(r[0] for r in results["fieldbook"])
             h = statistics.median(r[0] for r in results["hugo"])

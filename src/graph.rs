@@ -244,6 +244,12 @@ impl Lookup {
                 suggestions: self.suggest(t, None),
             });
         }
+        if let [page] = candidates[..] {
+            return Ok(Found {
+                page,
+                also: Vec::new(),
+            });
+        }
         let here: Vec<&str> = self.lower_paths[from].split('/').collect();
         let here = &here[..here.len() - 1];
         let shared = |i: usize| {
