@@ -100,7 +100,9 @@ fn cssclasses_go_on_the_article_and_only_class_safe_ones() {
         "---\ncssclasses:\n  - list-cards\n  - wide_page\n  - 'x\" onmouseover=\"alert(1)'\n---\nx\n",
     )
     .write("content/old.md", "---\ncssclass: soft-embed\n---\ny\n")
-    .write("content/plain.md", "---\ncssclasses:\n---\nz\n");
+    .write("content/plain.md", "---\ncssclasses:\n---\nz\n")
+    .write("content/Deck/Index note.md", "---\npermalink: deck\ncssclasses: [list-cards]\n---\nw\n")
+    .write("content/Home.md", "---\npermalink: /\ncssclass: home-cards\n---\nv\n");
     let run = s.build();
     let class = article_class(&s.output("cards/index.html")).to_string();
     let words: Vec<&str> = class.split(' ').collect();
@@ -120,6 +122,12 @@ fn cssclasses_go_on_the_article_and_only_class_safe_ones() {
         "{old}"
     );
     assert_eq!(article_class(&s.output("plain/index.html")), "page");
+    // Notes that are a folder's index or the home page carry theirs too.
+    assert_eq!(
+        article_class(&s.output("deck/index.html")),
+        "section-page list-cards"
+    );
+    assert_eq!(article_class(&s.output("index.html")), "home home-cards");
 }
 
 #[test]
