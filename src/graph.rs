@@ -683,22 +683,20 @@ pub fn find_anchor(rendered: &Rendered, fragment: &str) -> Option<String> {
     if let Some(h) = headings.iter().find(|h| h.id == fragment) {
         return Some(h.id.clone());
     }
-    let matches = |h: &crate::markdown::Heading, part: &str| {
-        let part = part.trim();
-        h.title.trim().eq_ignore_ascii_case(part)
-            || h.title.trim().to_lowercase() == part.to_lowercase()
-            || (!slugify(part).is_empty() && slugify(&h.title) == slugify(part))
+    let matches = |h: &crate::markdown::Heading, lower: &str, slug: &str| {
+        h.title.trim().to_lowercase() == lower || (!slug.is_empty() && slugify(&h.title) == slug)
     };
     let mut from = 0;
     let mut within = u8::MAX;
     let mut found = None;
     for part in fragment.split('#').filter(|p| !p.trim().is_empty()) {
+        let (lower, slug) = (part.trim().to_lowercase(), slugify(part));
         let mut hit = None;
         for (k, h) in headings.iter().enumerate().skip(from) {
             if found.is_some() && h.level <= within {
                 break;
             }
-            if matches(h, part) {
+            if matches(h, &lower, &slug) {
                 hit = Some(k);
                 break;
             }

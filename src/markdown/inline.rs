@@ -325,19 +325,10 @@ pub(super) fn tags<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{render, MarkdownOptions, Rendered};
+    use super::super::{render_escaped, Rendered};
 
     fn md(body: &str) -> Rendered {
-        render(
-            body,
-            &MarkdownOptions {
-                raw_html: false,
-                highlight: false,
-                take_title: false,
-                base_path: "/kb/",
-                folder: "",
-            },
-        )
+        render_escaped(body, "/kb/")
     }
 
     fn html(body: &str) -> String {

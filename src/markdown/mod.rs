@@ -191,24 +191,12 @@ pub fn join_path(folder: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Decode `%XX` escapes in a URL path (`My%20Guide` -> `My Guide`).
+/// Decode `%XX` escapes in a URL path (`My%20Guide` -> `My Guide`); a `%` that starts no escape is
+/// kept, and bytes that are not UTF-8 become U+FFFD.
 pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub(crate) fn escape_html(s: &str) -> String {
@@ -219,6 +207,21 @@ pub(crate) fn escape_html(s: &str) -> String {
 
 pub(crate) fn escape_attr(s: &str) -> String {
     escape_html(s)
+}
+
+/// [`render`] with raw HTML escaped, no highlighting and no title taken: the unit tests' renderer.
+#[cfg(test)]
+pub(super) fn render_escaped(body: &str, base_path: &str) -> Rendered {
+    render(
+        body,
+        &MarkdownOptions {
+            raw_html: false,
+            highlight: false,
+            take_title: false,
+            base_path,
+            folder: "",
+        },
+    )
 }
 
 /// A heading whose inline events are being read.

@@ -557,19 +557,10 @@ impl<'a, I: Iterator<Item = Spanned<'a>>> Iterator for Events<'a, I> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{render, MarkdownOptions, Rendered};
+    use super::super::{render_escaped, Rendered};
 
     fn md(body: &str) -> Rendered {
-        render(
-            body,
-            &MarkdownOptions {
-                raw_html: false,
-                highlight: false,
-                take_title: false,
-                base_path: "/",
-                folder: "",
-            },
-        )
+        render_escaped(body, "/")
     }
 
     #[test]
