@@ -31,7 +31,7 @@ use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,9 @@ pub struct Shared {
     pub bind: IpAddr,
     /// The port it listens on, for the Host check.
     pub port: u16,
+    /// How many change sets have been applied, and whether anything is pending (see
+    /// [`path::STATUS_PATH`]).
+    status: Mutex<(u64, bool)>,
 }
 
 impl Shared {
@@ -76,7 +79,24 @@ impl Shared {
             root,
             bind,
             port,
+            status: Mutex::new((0, false)),
         }
+    }
+
+    /// Record that a change set was applied; `settled` when nothing is left to do.
+    pub fn applied(&self, settled: bool) {
+        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        *s = (s.0 + 1, settled);
+    }
+
+    /// Record whether anything is pending, without a new change set.
+    pub fn settled(&self, settled: bool) {
+        self.status.lock().unwrap_or_else(|e| e.into_inner()).1 = settled;
+    }
+
+    fn status_json(&self) -> String {
+        let (generation, settled) = *self.status.lock().unwrap_or_else(|e| e.into_inner());
+        format!("{{\"generation\":{generation},\"settled\":{settled}}}\n")
     }
 
     /// The site as it is now.
@@ -545,6 +565,16 @@ fn handle(req: Request, shared: &Arc<Shared>) {
             reload::SCRIPT.as_bytes().to_vec(),
         ),
         Resolved::Events => events(req, shared),
+        Resolved::Status => {
+            let body = shared.status_json().into_bytes();
+            respond(
+                req,
+                200,
+                "application/json",
+                "Cache-Control: no-store\r\n",
+                Body::Owned(body),
+            )
+        }
         Resolved::NotFound => not_found(req, &files, &shared.root),
     }
 }

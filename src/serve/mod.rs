@@ -98,6 +98,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     let mut broken = false;
     let first = builder.apply(&ChangeSet::everything());
     shared.publish(builder.files());
+    shared.applied(!builder.search_stale());
     let _server = http::spawn(listener, shared.clone());
 
     let host = match opts.bind {
@@ -158,6 +159,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
                 if builder.refresh_search() {
                     shared.publish(builder.files());
                 }
+                shared.settled(true);
                 continue;
             }
             Some(Some(batch)) => batch,
@@ -175,9 +177,15 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
             continue;
         }
         let since = batch.first.unwrap_or_else(Instant::now);
-        match builder.apply(&changes) {
+        let outcome = builder.apply(&changes);
+        // Publish before counting the change set as applied (below), so that whoever waits on the
+        // status sees the new files.
+        if !matches!(outcome, Outcome::Failed(_) | Outcome::Unchanged(_)) {
+            shared.publish(builder.files());
+        }
+        shared.applied(!builder.search_stale());
+        match outcome {
             Outcome::Updated { paths, all, report } => {
-                shared.publish(builder.files());
                 shared.hub.send(&Message::Reload {
                     paths: if all { Vec::new() } else { paths.clone() },
                     all,
@@ -207,7 +215,6 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
                 }
             }
             Outcome::Css(paths) => {
-                shared.publish(builder.files());
                 shared.hub.send(&Message::Css(paths.clone()));
                 out.line(&format!("Swapped {}", paths.join(", ")));
             }

@@ -14,6 +14,10 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC
 pub const EVENTS_PATH: &str = "/__fieldbook/events";
 /// Where the live-reload script is served.
 pub const SCRIPT_PATH: &str = "/__fieldbook/reload.js";
+/// Where `serve` says how far it is: `{"generation":N,"settled":true}`, where `generation` counts the
+/// change sets it has applied and `settled` says that nothing is pending (the search index
+/// included). Tests and benchmarks wait on it instead of guessing with sleeps.
+pub const STATUS_PATH: &str = "/__fieldbook/status";
 
 /// What a request target resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +30,8 @@ pub enum Resolved {
     Events,
     /// The live-reload script.
     Script,
+    /// The server's status (see [`STATUS_PATH`]).
+    Status,
     /// Nothing there, or a path that tries to leave the site.
     NotFound,
 }
@@ -40,6 +46,9 @@ pub fn resolve(target: &str, exists: impl Fn(&str) -> bool) -> Resolved {
     }
     if raw == SCRIPT_PATH {
         return Resolved::Script;
+    }
+    if raw == STATUS_PATH {
+        return Resolved::Status;
     }
     let Some(segments) = decode_segments(raw) else {
         return Resolved::NotFound;
@@ -281,6 +290,7 @@ mod tests {
     #[test]
     fn reserved_paths() {
         assert_eq!(resolve(EVENTS_PATH, site), Resolved::Events);
+        assert_eq!(resolve(STATUS_PATH, site), Resolved::Status);
         assert_eq!(
             resolve("/__fieldbook/reload.js?v=1", site),
             Resolved::Script
