@@ -35,6 +35,7 @@ pub mod scaffold;
 pub mod schema;
 pub mod search;
 pub mod serve;
+pub mod session;
 pub mod sitefs;
 pub mod suggest;
 pub mod timings;

@@ -5,9 +5,11 @@
 //! The writer never deletes anything it did not make: it refuses an output folder that is the site
 //! root, content/, an ancestor of either, inside content/, or a non-empty folder without its marker file.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diagnostics::Diagnostic;
 
@@ -345,3 +347,16 @@ fn io_error(path: &Path, e: &io::Error) -> Diagnostic {
 pub fn page_file(url: &str) -> String {
     format!("{url}index.html")
 }
+
+/// A file of the served site.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// Made in memory.
+    Bytes(Arc<[u8]>),
+    /// A file on disk (static files, files beside pages), read when asked for; served only while it
+    /// resolves to a path inside the site's folder.
+    Disk(Arc<Path>),
+}
+
+/// The served site: every file by output path.
+pub type Files = HashMap<String, Entry>;

@@ -36,8 +36,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::path::{self, Resolved};
-use super::rebuild::{Entry, Files};
 use super::reload::{self, Hub};
+use crate::output::{Entry, Files};
 
 /// Connections open at once (live-reload streams included, which the hub caps at
 /// [`reload::MAX_LISTENERS`]); one more is answered 503 and closed.

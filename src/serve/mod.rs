@@ -2,14 +2,16 @@
 //! what an edit changes and reload the open pages.
 //!
 //! ```text
-//! notify ─> watch (classify, debounce) ─> plan (tier, stale outputs) ─> rebuild (in memory)
-//!        ─> publish the new map ─> reload hub (server-sent events) ─> open pages reload or swap CSS
+//! notify ─> watch (classify, debounce) ─> session.apply(change set) (the library's incremental
+//!        engine, in memory) ─> publish the new map ─> reload hub (server-sent events)
+//!        ─> open pages reload or swap CSS
 //! ```
+//!
+//! `serve` itself only watches, serves and reloads; what to rebuild is the [`crate::session`]'s
+//! business, and what it serves is the session's [`crate::output::Files`] map.
 //!
 //! - [`path`]: request path -> file of the site, Content-Type, Host check (pure).
 //! - [`watch`]: notify events -> classified, debounced change sets.
-//! - [`plan`]: how much to rebuild (pure).
-//! - [`rebuild`]: the incremental builder and the in-memory site.
 //! - [`reload`]: the event hub, its messages, the injected script and the error overlay.
 //! - [`http`]: the HTTP server (std::net, a thread per connection, one request per connection).
 //!
@@ -18,8 +20,6 @@
 
 pub mod http;
 pub mod path;
-pub mod plan;
-pub mod rebuild;
 pub mod reload;
 pub mod watch;
 
@@ -31,9 +31,8 @@ use std::time::{Duration, Instant};
 use crate::diagnostics::Diagnostic;
 
 use self::http::Shared;
-use self::plan::ChangeSet;
-use self::rebuild::{Builder, Outcome};
 use self::reload::{Message, Problem};
+use crate::session::{ChangeSet, Outcome, Session};
 
 /// The port `serve` tries first.
 pub const DEFAULT_PORT: u16 = 1111;
@@ -94,11 +93,11 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
             "on Linux, raise fs.inotify.max_user_watches if the limit of watched folders is reached",
         )
     })?;
-    let mut builder = Builder::new(&root, opts.drafts);
+    let mut session = Session::new(&root, opts.drafts);
     let mut broken = false;
-    let first = builder.apply(&ChangeSet::everything());
-    shared.publish(builder.files());
-    shared.applied(!builder.search_stale());
+    let first = session.apply(&ChangeSet::everything());
+    shared.publish(session.files());
+    shared.applied(!session.search_stale());
     let _server = http::spawn(listener, shared.clone());
 
     let host = match opts.bind {
@@ -148,7 +147,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
         // A page-only edit leaves the search index behind; it is brought up to date once the
         // sources have been quiet for SEARCH_QUIET, so that indexing the whole site never stands
         // between an author's next save and its reload.
-        let next = if builder.search_stale() {
+        let next = if session.search_stale() {
             watcher.next_batch_within(SEARCH_QUIET)
         } else {
             watcher.next_batch().map(Some)
@@ -156,8 +155,8 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
         let mut batch = match next {
             None => break,
             Some(None) => {
-                if builder.refresh_search() {
-                    shared.publish(builder.files());
+                if session.refresh_search() {
+                    shared.publish(session.files());
                 }
                 shared.settled(true);
                 continue;
@@ -169,7 +168,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
         }
         let mut changes = watch::changes_of(
             &root,
-            builder.theme(),
+            session.theme(),
             &batch.paths.iter().cloned().collect::<Vec<_>>(),
         );
         changes.rescan |= batch.rescan;
@@ -177,13 +176,13 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
             continue;
         }
         let since = batch.first.unwrap_or_else(Instant::now);
-        let outcome = builder.apply(&changes);
+        let outcome = session.apply(&changes);
         // Publish before counting the change set as applied (below), so that whoever waits on the
         // status sees the new files.
         if !matches!(outcome, Outcome::Failed(_) | Outcome::Unchanged(_)) {
-            shared.publish(builder.files());
+            shared.publish(session.files());
         }
-        shared.applied(!builder.search_stale());
+        shared.applied(!session.search_stale());
         match outcome {
             Outcome::Updated { paths, all, report } => {
                 shared.hub.send(&Message::Reload {

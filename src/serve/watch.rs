@@ -25,25 +25,12 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
-use super::plan::ChangeSet;
+use crate::session::{Change, ChangeSet};
 
 /// A batch closes after this long without a new event.
 pub const QUIET: Duration = Duration::from_millis(20);
 /// A batch closes after this long even if events keep coming.
 pub const MAX_BATCH: Duration = Duration::from_millis(1000);
-
-/// What one changed path means to the site.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Change {
-    /// site.yaml.
-    Config,
-    /// A template of the site or of its theme.
-    Template,
-    /// A static file (the site's static/ or the theme's), by its output path.
-    Static(String),
-    /// Something under content/ (a page, an asset or a folder), relative to content/.
-    Content(PathBuf),
-}
 
 /// When a page vanishes in a batch, events are gathered this much longer: an editor that saves by
 /// renaming the old file away and the new one into place may be about to put it back.

@@ -1,5 +1,6 @@
-//! Serve, rebuilding: keeps every content file parsed, the last good site and the files made from it,
-//! and turns a change set into the smallest rebuild the planner ([`super::plan`]) allows.
+//! The incremental engine: keeps every content file parsed, the last good site and the files made
+//! from it, and turns a change set into the smallest rebuild the planner ([`plan`]) allows. `serve`
+//! drives it: it watches, calls [`Session::apply`], publishes [`Session::files`] and reloads.
 //!
 //! Nothing here writes to disk: the site is a map of output paths to bytes (or to files read when
 //! asked for), so `serve` never touches a `public/` made by `build`. A rebuild that finds errors
@@ -18,22 +19,13 @@ use crate::content::{self, Page};
 use crate::diagnostics::{self, Diagnostic};
 use crate::graph;
 use crate::markdown::{Fill, Rendered};
+use crate::output::{Entry, Files};
 use crate::render::Templates;
 
-use super::plan::{self, ChangeSet, PageEdit, Tier};
+pub mod plan;
 
-/// A file of the served site.
-#[derive(Debug, Clone)]
-pub enum Entry {
-    /// Made in memory.
-    Bytes(Arc<[u8]>),
-    /// A file on disk (static files, files beside pages), read when asked for; served only while it
-    /// resolves to a path inside the site's folder.
-    Disk(Arc<Path>),
-}
-
-/// The served site: every file by output path.
-pub type Files = HashMap<String, Entry>;
+pub use plan::{Change, ChangeSet};
+use plan::{PageEdit, Tier};
 
 /// The files one template output makes: its own and its alias redirects.
 type OutputFiles = Vec<(String, Arc<[u8]>)>;
@@ -88,8 +80,8 @@ pub enum Outcome {
     Failed(Vec<Diagnostic>),
 }
 
-/// The incremental builder of `serve`.
-pub struct Builder {
+/// The incremental engine: the site as last built, and what it takes to bring it up to date.
+pub struct Session {
     opts: BuildOptions,
     content_dir: PathBuf,
     config: Option<SiteConfig>,
@@ -103,7 +95,7 @@ pub struct Builder {
     good: Option<Good>,
     files: Arc<Files>,
     /// A page-only update changed page text without rebuilding the search index; see
-    /// [`Builder::refresh_search`].
+    /// [`Session::refresh_search`].
     search_stale: bool,
 }
 
@@ -116,10 +108,10 @@ fn is_markdown(rel: &Path) -> bool {
         .is_some_and(|x| x.eq_ignore_ascii_case("md"))
 }
 
-impl Builder {
+impl Session {
     /// A builder for the site at `root`. The site is served at `/`, whatever its `base_url`.
-    pub fn new(root: &Path, drafts: bool) -> Builder {
-        Builder {
+    pub fn new(root: &Path, drafts: bool) -> Session {
+        Session {
             opts: BuildOptions {
                 root: root.to_path_buf(),
                 output: None,
@@ -140,7 +132,7 @@ impl Builder {
         }
     }
 
-    /// Whether page-only updates have left the search index behind (see [`Builder::refresh_search`]).
+    /// Whether page-only updates have left the search index behind (see [`Session::refresh_search`]).
     pub fn search_stale(&self) -> bool {
         self.search_stale
     }

@@ -1,4 +1,4 @@
-//! Serve, planning: pure decisions about how much to rebuild for a set of changes.
+//! Session, planning: pure decisions about how much to rebuild for a set of changes.
 //!
 //! Two questions, each answered without touching the disk:
 //!
@@ -17,7 +17,18 @@ use std::path::PathBuf;
 use crate::content::Page;
 use crate::markdown::{LinkKind, Rendered};
 
-use super::watch::Change;
+/// What one changed path means to the site.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// site.yaml.
+    Config,
+    /// A template of the site or of its theme.
+    Template,
+    /// A static file (the site's static/ or the theme's), by its output path.
+    Static(String),
+    /// Something under content/ (a page, an asset or a folder), relative to content/.
+    Content(PathBuf),
+}
 
 /// Everything that changed since the last good build.
 #[derive(Debug, Clone, Default, PartialEq)]
