@@ -513,6 +513,9 @@ pub fn prepare_with<'a>(
                 html,
                 &site.graph,
             );
+            if p.is_section && p.section.is_empty() {
+                ctx.insert("stats".into(), json(&views.stats));
+            }
             if p.is_section {
                 let (_, section) = views.sections.iter().find(|(f, _)| *f == p.section)?;
                 let mut section = section.clone();
@@ -531,7 +534,10 @@ pub fn prepare_with<'a>(
             }
         }
         Output::Section(i) => {
-            let (_, section) = views.sections.get(i)?;
+            let (folder, section) = views.sections.get(i)?;
+            if folder.is_empty() {
+                ctx.insert("stats".into(), json(&views.stats));
+            }
             ctx.insert("section".into(), json(section));
             ctx.insert("recent".into(), json(&views.recent));
             ctx.insert("paths".into(), json(&views.paths));
@@ -545,7 +551,10 @@ pub fn prepare_with<'a>(
         Output::Matrix(i) => {
             ctx.insert("matrix".into(), json(views.matrices.get(i)?));
         }
-        Output::NotFound | Output::Search => {}
+        Output::Search => {
+            ctx.insert("stats".into(), json(&views.stats));
+        }
+        Output::NotFound => {}
     }
     Some(Prepared {
         path,

@@ -43,10 +43,11 @@ pub struct KindNav {
     pub singular: String,
     pub description: String,
     pub url: String,
-    pub count: usize,
 }
 
-/// Site-wide values, the same for every page. Kept small: no page lists.
+/// Site-wide values, the same for every page. Kept small: no page lists, and nothing that changes
+/// when a page is added or removed (counts live in [`Stats`], which only the home and search pages
+/// see), so that a new page does not change every page of the site.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteCtx {
     pub title: String,
@@ -60,7 +61,15 @@ pub struct SiteCtx {
     pub matrices: Vec<Link>,
     pub tags_url: Option<String>,
     pub extra: serde_json::Value,
-    pub page_count: usize,
+}
+
+/// How many pages the site has, in all and per kind: for the home page and the search page only.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// Pages that are not section indexes.
+    pub pages: usize,
+    /// Per kind name: its pages.
+    pub kinds: BTreeMap<String, usize>,
 }
 
 /// One item of a field in the facts box: text, with a URL when it is a page.
@@ -135,6 +144,8 @@ pub struct PageCtx {
     pub breadcrumbs: Vec<Link>,
     /// Neighbours in the same kind or section, at most a few dozen, for the sidebar.
     pub siblings: Vec<PageRef>,
+    /// The kind or section has more pages than `siblings` lists (the rest load from `nav.json`).
+    pub siblings_partial: bool,
     pub edit_url: Option<String>,
     pub words: usize,
     pub reading_minutes: usize,
@@ -250,6 +261,7 @@ pub struct TagCtx {
 /// Everything templates need, computed once per build.
 pub struct Views {
     pub site: SiteCtx,
+    pub stats: Stats,
     pub page_refs: Vec<PageRef>,
     pub sections: Vec<(String, SectionCtx)>,
     pub tags: Vec<TagCtx>,
@@ -475,7 +487,6 @@ pub fn build(
             singular: config.singular(name).to_string(),
             description: k.description.clone(),
             url: format!("{base}{}/", k.folder.trim_matches('/')),
-            count: by_kind.get(name.as_str()).map_or(0, Vec::len),
         })
         .collect();
 
@@ -782,7 +793,14 @@ pub fn build(
             .collect(),
         tags_url: (!tags.is_empty()).then(|| format!("{base}tags/")),
         extra: crate::schema::yaml_to_json(&serde_yaml::Value::Mapping(config.extra.clone())),
-        page_count: pages.iter().filter(|p| !p.is_section).count(),
+    };
+    let stats = Stats {
+        pages: pages.iter().filter(|p| !p.is_section).count(),
+        kinds: config
+            .kinds
+            .keys()
+            .map(|k| (k.clone(), by_kind.get(k.as_str()).map_or(0, Vec::len)))
+            .collect(),
     };
     let paths = config
         .kinds
@@ -807,6 +825,7 @@ pub fn build(
     let (name_redirects, warnings) = name_redirects(pages, &section_pages, &tags, &matrices);
     Views {
         site,
+        stats,
         page_refs,
         sections,
         tags,
@@ -1269,11 +1288,13 @@ pub fn page_ctx(
         let start = pos
             .saturating_sub(SIDEBAR_WINDOW / 2)
             .min(list.len().saturating_sub(SIDEBAR_WINDOW));
-        list[start..(start + SIDEBAR_WINDOW).min(list.len())]
+        let shown: Vec<PageRef> = list[start..(start + SIDEBAR_WINDOW).min(list.len())]
             .iter()
             .map(|&x| refs[x].clone())
-            .collect()
+            .collect();
+        (list.len() > shown.len(), shown)
     };
+    let (siblings_partial, siblings) = siblings;
     let mut crumbs = breadcrumbs(
         config,
         &p.section,
@@ -1321,6 +1342,7 @@ pub fn page_ctx(
         next: next.map(|x| refs[x].clone()),
         breadcrumbs: crumbs,
         siblings,
+        siblings_partial,
         edit_url: config
             .edit_url
             .as_ref()
