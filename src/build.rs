@@ -543,7 +543,10 @@ pub fn prepare_with<'a>(
             ctx.insert("paths".into(), json(&views.paths));
         }
         Output::Tags => {
-            ctx.insert("tags".into(), json(&views.tags));
+            // Each tag with its count, not its pages: a retitled page does not change the list.
+            let tags: Vec<views::TagSummary> =
+                views.tags.iter().map(views::TagSummary::of).collect();
+            ctx.insert("tags".into(), json(&tags));
         }
         Output::Tag(i) => {
             ctx.insert("tag".into(), json(views.tags.get(i)?));
@@ -674,7 +677,7 @@ pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
 }
 
 /// [`generated_files`] but the search index.
-fn site_files(site: &Site) -> Vec<(String, Vec<u8>)> {
+pub fn site_files(site: &Site) -> Vec<(String, Vec<u8>)> {
     vec![
         ("sitemap.xml".into(), sitemap(site).into_bytes()),
         ("graph.json".into(), graph_json(site)),

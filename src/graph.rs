@@ -312,7 +312,7 @@ pub struct Backlink {
 }
 
 /// An edge of the page graph, for graph.json: page indices and the relation.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Edge {
     pub from: usize,
     pub to: usize,
@@ -401,80 +401,19 @@ pub fn build(
         .map(|i| resolve_body_links(&lookup, pages, rendered, titles, i, cx))
         .collect();
     let mut embeds: Vec<Vec<(usize, usize)>> = bodies.iter().map(|b| b.embeds.clone()).collect();
-    let mut relations: HashMap<&str, Arc<str>> = HashMap::new();
-    let mentions: Arc<str> = Arc::from(MENTIONS);
-    let mut backlinks: Vec<HashSet<Backlink>> = vec![HashSet::new(); pages.len()];
+    let mut relations = Relations::default();
     let mut edges = Vec::new();
     let mut fills = Vec::with_capacity(pages.len());
     for ((i, page), body) in pages.iter().enumerate().zip(bodies) {
-        // Reference fields.
-        for (field, value) in &page.fields {
-            for r in value.refs() {
-                match lookup.resolve(&r.target, r.to.as_deref()) {
-                    Ok(t) => {
-                        let relation = relations
-                            .entry(field.as_str())
-                            .or_insert_with(|| Arc::from(field.as_str()))
-                            .clone();
-                        backlinks[t].insert(Backlink {
-                            relation: relation.clone(),
-                            from: i,
-                        });
-                        edges.push(Edge {
-                            from: i,
-                            to: t,
-                            relation,
-                        });
-                    }
-                    Err(u) => diags.push(ref_error(page, r, field, &u)),
-                }
-            }
-        }
-        // Body links.
+        let (mut own, mut d) = page_edges(&lookup, page, i, &body, &mut relations);
+        edges.append(&mut own);
+        diags.append(&mut d);
         diags.extend(body.diags);
-        let mut seen = HashSet::new();
-        for t in body.mentions {
-            if !seen.insert(t) {
-                continue;
-            }
-            backlinks[t].insert(Backlink {
-                relation: mentions.clone(),
-                from: i,
-            });
-            edges.push(Edge {
-                from: i,
-                to: t,
-                relation: mentions.clone(),
-            });
-        }
         fills.push(body.fills);
     }
-
-    // A page linked by a field and also mentioned in the body is listed once, under the field.
-    let backlinks = backlinks
-        .into_iter()
-        .map(|set| {
-            let by_field: HashSet<usize> = set
-                .iter()
-                .filter(|b| &*b.relation != MENTIONS)
-                .map(|b| b.from)
-                .collect();
-            let mut v: Vec<Backlink> = set
-                .into_iter()
-                .filter(|b| &*b.relation != MENTIONS || !by_field.contains(&b.from))
-                .collect();
-            v.sort_by(|a, b| {
-                (&*a.relation == MENTIONS, &a.relation, &titles[a.from]).cmp(&(
-                    &*b.relation == MENTIONS,
-                    &b.relation,
-                    &titles[b.from],
-                ))
-            });
-            v
-        })
-        .collect();
     edges.sort();
     edges.dedup();
+    let backlinks = backlinks_from_edges(&edges, pages.len(), titles);
     diags.extend(check_embeds(pages, rendered, &mut embeds, &mut fills));
     let embeds = embeds
         .into_iter()
@@ -491,6 +430,105 @@ pub fn build(
         },
         diags,
     )
+}
+
+/// The relation names of a site's fields, each shared by all the edges of its field.
+#[derive(Debug, Default)]
+pub struct Relations(HashMap<String, Arc<str>>);
+
+impl Relations {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(r) = self.0.get(name) {
+            return r.clone();
+        }
+        let r: Arc<str> = Arc::from(name);
+        self.0.insert(name.to_string(), r.clone());
+        r
+    }
+}
+
+/// The edges out of page `i`: one per reference of its fields (an error for each that names no
+/// page), then one per other page its body mentions (`body`, resolved already), repeats dropped.
+pub fn page_edges(
+    lookup: &Lookup,
+    page: &Page,
+    i: usize,
+    body: &BodyLinks,
+    relations: &mut Relations,
+) -> (Vec<Edge>, Vec<Diagnostic>) {
+    let mut edges = Vec::new();
+    let mut diags = Vec::new();
+    for (field, value) in &page.fields {
+        for r in value.refs() {
+            match lookup.resolve(&r.target, r.to.as_deref()) {
+                Ok(t) => edges.push(Edge {
+                    from: i,
+                    to: t,
+                    relation: relations.get(field),
+                }),
+                Err(u) => diags.push(ref_error(page, r, field, &u)),
+            }
+        }
+    }
+    let mentions = relations.get(MENTIONS);
+    let mut seen = HashSet::new();
+    for &t in &body.mentions {
+        if seen.insert(t) {
+            edges.push(Edge {
+                from: i,
+                to: t,
+                relation: mentions.clone(),
+            });
+        }
+    }
+    (edges, diags)
+}
+
+/// Every page's backlinks, from the site's edges (sorted).
+pub fn backlinks_from_edges(edges: &[Edge], pages: usize, titles: &[String]) -> Vec<Vec<Backlink>> {
+    let mut incoming: Vec<Vec<&Edge>> = vec![Vec::new(); pages];
+    for e in edges {
+        incoming[e.to].push(e);
+    }
+    incoming
+        .into_iter()
+        .map(|list| backlinks_of(&list, titles))
+        .collect()
+}
+
+/// One page's backlinks from the edges into it: a page linked by a field and also mentioned in the
+/// body is listed once, under the field; fields first, then mentions, each by the linking page's
+/// title (and its index, for pages of the same title).
+pub fn backlinks_of(incoming: &[&Edge], titles: &[String]) -> Vec<Backlink> {
+    let by_field: HashSet<usize> = incoming
+        .iter()
+        .filter(|e| &*e.relation != MENTIONS)
+        .map(|e| e.from)
+        .collect();
+    let mut v: Vec<Backlink> = incoming
+        .iter()
+        .filter(|e| &*e.relation != MENTIONS || !by_field.contains(&e.from))
+        .map(|e| Backlink {
+            relation: e.relation.clone(),
+            from: e.from,
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        (
+            &*a.relation == MENTIONS,
+            &a.relation,
+            &titles[a.from],
+            a.from,
+        )
+            .cmp(&(
+                &*b.relation == MENTIONS,
+                &b.relation,
+                &titles[b.from],
+                b.from,
+            ))
+    });
+    v.dedup();
+    v
 }
 
 /// How deep embeds may nest (a note embedding a note embedding a note...).

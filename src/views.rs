@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostics::Diagnostic;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::{SiteConfig, View};
@@ -258,6 +259,27 @@ pub struct TagCtx {
     pub pages: Vec<PageRef>,
 }
 
+/// A tag as the list of tags shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagSummary<'a> {
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub url: &'a str,
+    /// How many pages have it.
+    pub count: usize,
+}
+
+impl<'a> TagSummary<'a> {
+    pub fn of(t: &'a TagCtx) -> TagSummary<'a> {
+        TagSummary {
+            name: &t.name,
+            slug: &t.slug,
+            url: &t.url,
+            count: t.pages.len(),
+        }
+    }
+}
+
 /// Everything templates need, computed once per build.
 pub struct Views {
     pub site: SiteCtx,
@@ -330,24 +352,27 @@ pub fn titles(pages: &[Page], rendered: &[Rendered]) -> Vec<String> {
     pages
         .iter()
         .zip(rendered)
-        .map(|(p, r)| {
-            p.title
-                .clone()
-                .or_else(|| r.title.clone())
-                .unwrap_or_else(|| {
-                    let stem = file_stem(p);
-                    // An `index.md` is titled by its folder; any other file (a page that a
-                    // permalink made its folder's index) by its own name.
-                    if !(p.is_section && (stem == "index" || stem == "_index")) {
-                        return stem.to_string();
-                    }
-                    match folder_as_written(p).rsplit('/').next() {
-                        Some(name) if !name.is_empty() => name.to_string(),
-                        _ => "Home".into(),
-                    }
-                })
-        })
+        .map(|(p, r)| title(p, r))
         .collect()
+}
+
+/// One page's display title (see [`titles`]).
+pub fn title(p: &Page, r: &Rendered) -> String {
+    p.title
+        .clone()
+        .or_else(|| r.title.clone())
+        .unwrap_or_else(|| {
+            let stem = file_stem(p);
+            // An `index.md` is titled by its folder; any other file (a page that a permalink made its
+            // folder's index) by its own name.
+            if !(p.is_section && (stem == "index" || stem == "_index")) {
+                return stem.to_string();
+            }
+            match folder_as_written(p).rsplit('/').next() {
+                Some(name) if !name.is_empty() => name.to_string(),
+                _ => "Home".into(),
+            }
+        })
 }
 
 /// An enum value as a reader sees it: `daily-sales` -> `Daily sales`.
@@ -393,7 +418,7 @@ fn sort_pages(idx: &mut [usize], pages: &[Page], titles: &[String]) {
 const MAX_HOME_PATHS: usize = 6;
 
 /// How many neighbours of the current page the sidebar lists (the rest load from `nav.json`).
-const SIDEBAR_WINDOW: usize = 30;
+pub const SIDEBAR_WINDOW: usize = 30;
 
 /// Build all template data.
 pub fn build(
@@ -403,23 +428,40 @@ pub fn build(
     titles: &[String],
     graph: &LinkGraph,
 ) -> Views {
-    let base = config.base_path();
     let page_refs: Vec<PageRef> = pages
         .iter()
-        .enumerate()
-        .map(|(i, p)| PageRef {
-            id: p.id.clone(),
-            kind: p.kind.clone(),
-            kind_name: p.kind.as_deref().map(|k| config.singular(k).to_string()),
-            title: titles[i].clone(),
-            url: format!("{base}{}", p.url),
-            summary: p
-                .description
-                .clone()
-                .unwrap_or_else(|| truncate_words(&rendered[i].summary, 40)),
-        })
+        .zip(rendered)
+        .zip(titles)
+        .map(|((p, r), t)| page_ref(config, p, r, t))
         .collect();
+    build_with_refs(config, pages, rendered, titles, graph, page_refs)
+}
 
+/// How templates show a link to one page.
+pub fn page_ref(config: &SiteConfig, p: &Page, r: &Rendered, title: &str) -> PageRef {
+    PageRef {
+        id: p.id.clone(),
+        kind: p.kind.clone(),
+        kind_name: p.kind.as_deref().map(|k| config.singular(k).to_string()),
+        title: title.to_string(),
+        url: format!("{}{}", config.base_path(), p.url),
+        summary: p
+            .description
+            .clone()
+            .unwrap_or_else(|| truncate_words(&r.summary, 40)),
+    }
+}
+
+/// [`build`], with every page's [`PageRef`] made already (`serve` keeps those of unchanged pages).
+pub fn build_with_refs(
+    config: &SiteConfig,
+    pages: &[Page],
+    rendered: &[Rendered],
+    titles: &[String],
+    graph: &LinkGraph,
+    page_refs: Vec<PageRef>,
+) -> Views {
+    let base = config.base_path();
     // Sections: every folder that holds pages, with or without an _index.md.
     let mut section_pages: BTreeMap<String, Option<usize>> = BTreeMap::new();
     let mut members: HashMap<String, Vec<usize>> = HashMap::new();
@@ -663,90 +705,94 @@ pub fn build(
     }
 
     // Section contexts.
-    let mut sections = Vec::new();
-    for (folder, index_page) in &section_pages {
-        let kind = kind_of_folder(folder);
-        let title = match (index_page, &kind) {
-            (Some(i), _) if pages[*i].title.is_some() || rendered[*i].title.is_some() => {
-                titles[*i].clone()
-            }
-            (_, Some(k)) => config.kinds[k].title.clone(),
-            (Some(i), None) => titles[*i].clone(),
-            (None, None) if folder.is_empty() => config.title.clone(),
-            (None, None) => folder_title(&folder_names, folder),
-        };
-        let list: Vec<usize> = match &kind {
-            Some(k) => by_kind.get(k.as_str()).cloned().unwrap_or_default(),
-            None => members.get(folder).cloned().unwrap_or_default(),
-        };
-        let group_by = kind
-            .as_deref()
-            .and_then(|k| config.kinds[k].index.group_by.clone());
-        let groups = group_entries(
-            config,
-            pages,
-            &list,
-            &page_refs,
-            group_by.as_deref(),
-            graph,
-            kind.as_deref(),
-        );
-        let subsections = section_pages
-            .keys()
-            .filter(|s| {
-                !s.is_empty()
-                    && *s != folder
-                    && match folder.is_empty() {
-                        true => !s.contains('/'),
-                        false => s
-                            .strip_prefix(folder.as_str())
-                            .and_then(|r| r.strip_prefix('/'))
-                            .is_some_and(|r| !r.contains('/')),
-                    }
-            })
-            .map(|s| Link {
-                title: match section_pages[s] {
-                    Some(i) => titles[i].clone(),
-                    None => kind_of_folder(s)
-                        .map(|k| config.kinds[&k].title.clone())
-                        .unwrap_or_else(|| folder_title(&folder_names, s)),
+    // Each section on its own thread: a kind's index lists every page of the kind with its facts.
+    let folders: Vec<(&String, &Option<usize>)> = section_pages.iter().collect();
+    let sections: Vec<(String, SectionCtx)> = folders
+        .par_iter()
+        .map(|&(folder, index_page)| {
+            let kind = kind_of_folder(folder);
+            let title = match (index_page, &kind) {
+                (Some(i), _) if pages[*i].title.is_some() || rendered[*i].title.is_some() => {
+                    titles[*i].clone()
+                }
+                (_, Some(k)) => config.kinds[k].title.clone(),
+                (Some(i), None) => titles[*i].clone(),
+                (None, None) if folder.is_empty() => config.title.clone(),
+                (None, None) => folder_title(&folder_names, folder),
+            };
+            let list: Vec<usize> = match &kind {
+                Some(k) => by_kind.get(k.as_str()).cloned().unwrap_or_default(),
+                None => members.get(folder).cloned().unwrap_or_default(),
+            };
+            let group_by = kind
+                .as_deref()
+                .and_then(|k| config.kinds[k].index.group_by.clone());
+            let groups = group_entries(
+                config,
+                pages,
+                &list,
+                &page_refs,
+                group_by.as_deref(),
+                graph,
+                kind.as_deref(),
+            );
+            let subsections = section_pages
+                .keys()
+                .filter(|s| {
+                    !s.is_empty()
+                        && *s != folder
+                        && match folder.is_empty() {
+                            true => !s.contains('/'),
+                            false => s
+                                .strip_prefix(folder.as_str())
+                                .and_then(|r| r.strip_prefix('/'))
+                                .is_some_and(|r| !r.contains('/')),
+                        }
+                })
+                .map(|s| Link {
+                    title: match section_pages[s] {
+                        Some(i) => titles[i].clone(),
+                        None => kind_of_folder(s)
+                            .map(|k| config.kinds[&k].title.clone())
+                            .unwrap_or_else(|| folder_title(&folder_names, s)),
+                    },
+                    url: format!("{base}{s}/"),
+                })
+                .collect();
+            let url = if folder.is_empty() {
+                base.clone()
+            } else {
+                format!("{base}{folder}/")
+            };
+            (
+                folder.clone(),
+                SectionCtx {
+                    title,
+                    description: index_page
+                        .and_then(|i| pages[i].description.clone())
+                        .or_else(|| kind.as_deref().map(|k| config.kinds[k].description.clone())),
+                    url,
+                    content: String::new(),
+                    toc: index_page
+                        .map(|i| rendered[i].headings.clone())
+                        .unwrap_or_default(),
+                    kind: kind.clone(),
+                    group_by,
+                    count: list.len(),
+                    groups,
+                    subsections,
+                    breadcrumbs: breadcrumbs(
+                        config,
+                        folder,
+                        &section_pages,
+                        &folder_names,
+                        titles,
+                        true,
+                    ),
                 },
-                url: format!("{base}{s}/"),
-            })
-            .collect();
-        let url = if folder.is_empty() {
-            base.clone()
-        } else {
-            format!("{base}{folder}/")
-        };
-        sections.push((
-            folder.clone(),
-            SectionCtx {
-                title,
-                description: index_page
-                    .and_then(|i| pages[i].description.clone())
-                    .or_else(|| kind.as_deref().map(|k| config.kinds[k].description.clone())),
-                url,
-                content: String::new(),
-                toc: index_page
-                    .map(|i| rendered[i].headings.clone())
-                    .unwrap_or_default(),
-                kind: kind.clone(),
-                group_by,
-                count: list.len(),
-                groups,
-                subsections,
-                breadcrumbs: breadcrumbs(
-                    config,
-                    folder,
-                    &section_pages,
-                    &folder_names,
-                    titles,
-                    true,
-                ),
-            },
-        ));
-    }
+            )
+        })
+        .collect();
 
     let changed = |i: usize| {
         pages[i]

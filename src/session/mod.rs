@@ -22,6 +22,7 @@ use crate::markdown::{Fill, Rendered};
 use crate::output::{Entry, Files};
 use crate::render::Templates;
 
+mod patch;
 pub mod plan;
 
 pub use plan::{Change, ChangeSet};
@@ -97,9 +98,13 @@ pub struct Session {
     /// A page-only update changed page text without rebuilding the search index; see
     /// [`Session::refresh_search`].
     search_stale: bool,
+    /// A patch left graph.json, nav.json and the sitemap behind (see [`Session::refresh_search`]).
+    generated_stale: bool,
+    /// Which pages link under which name, made on the first patch (see [`patch::LinkIndex`]).
+    links: Option<patch::LinkIndex>,
 }
 
-fn rel_key(rel: &Path) -> String {
+pub(crate) fn rel_key(rel: &Path) -> String {
     rel.to_string_lossy().replace('\\', "/")
 }
 
@@ -129,24 +134,43 @@ impl Session {
             good: None,
             files: Arc::new(Files::new()),
             search_stale: false,
+            generated_stale: false,
+            links: None,
         }
     }
 
     /// Whether page-only updates have left the search index behind (see [`Session::refresh_search`]).
     pub fn search_stale(&self) -> bool {
-        self.search_stale
+        self.search_stale || self.generated_stale
     }
 
     /// Bring the search index up to date after page-only updates. Indexing reads every page, so the
     /// page-only path leaves it to this call, made once the reload has been sent: the author sees
     /// the edit at once, and search catches up a moment later. Returns whether anything changed.
     pub fn refresh_search(&mut self) -> bool {
-        if !std::mem::take(&mut self.search_stale) {
+        let generated = std::mem::take(&mut self.generated_stale);
+        if !std::mem::take(&mut self.search_stale) && !generated {
             return false;
         }
         let Some(good) = &mut self.good else {
             return false;
         };
+        let mut changed = false;
+        if generated {
+            for (path, bytes) in build::site_files(&good.site) {
+                match good.generated.iter_mut().find(|(p, _)| *p == path) {
+                    Some((_, old)) if **old == *bytes => {}
+                    Some((_, old)) => {
+                        *old = Arc::from(bytes);
+                        changed = true;
+                    }
+                    None => {
+                        good.generated.push((path, Arc::from(bytes)));
+                        changed = true;
+                    }
+                }
+            }
+        }
         let fresh: Vec<(String, Arc<[u8]>)> = build::search_files(&good.site)
             .into_iter()
             .map(|(p, b)| (p, Arc::from(b)))
@@ -163,7 +187,10 @@ impl Session {
                 .zip(&fresh)
                 .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
         {
-            return false;
+            if changed {
+                self.compose();
+            }
+            return changed;
         }
         good.generated
             .retain(|(p, _)| !p.starts_with(&search_prefix));
@@ -287,6 +314,12 @@ impl Session {
         let statics_changed = !pending.statics.is_empty();
         match tier {
             Tier::Pages(_) if !statics_changed => self.rerender_pages(&edited, start),
+            Tier::Site if !statics_changed && !everything && !rescan => {
+                match self.patch(&edited, start) {
+                    Some(outcome) => outcome,
+                    None => self.rebuild_site(config, everything, start),
+                }
+            }
             _ => self.rebuild_site(config, everything, start),
         }
     }
@@ -581,6 +614,8 @@ impl Session {
             .enumerate()
             .map(|(i, p)| (p.rel_path.clone(), i))
             .collect();
+        self.links = None;
+        self.generated_stale = false;
         self.good = Some(Good {
             site,
             prints,

@@ -173,6 +173,12 @@ impl Server {
         Events::open(self.port)
     }
 
+    /// Poll `/__fieldbook/status` until nothing is pending (the search index and the whole-site files
+    /// caught up with the last edit).
+    pub fn wait_settled(&self) {
+        self.wait_body("/__fieldbook/status", "\"settled\":true");
+    }
+
     /// Poll until `path` answers 200 with a body containing `needle`.
     pub fn wait_body(&self, path: &str, needle: &str) -> Reply {
         let deadline = Instant::now() + WAIT;

@@ -1,0 +1,648 @@
+//! Session, patching: an edit that changes what other pages see of a page (its title, fields, tags,
+//! links or headings) but not which pages the site has, applied to the last good site in place.
+//!
+//! ```text
+//! edited pages ─> lookup again (only if a name changed) ─> links of the pages that can see the
+//!   change resolved again ─> edges and backlinks patched ─> views from the pages' cards
+//!   ─> the outputs that can show the change (candidates) ─> prepared and fingerprinted
+//!   ─> rendered where the fingerprint moved
+//! ```
+//!
+//! The candidates are a superset of the outputs that can differ, found from the graph (who links to
+//! the page, whom it links to), the page's neighbours in its lists, its sections, tags, matrices and
+//! sequences. Each candidate's context is compared by fingerprint with the last one, so an output is
+//! rendered only when what it shows changed. What is read from the whole site (graph.json, nav.json,
+//! the sitemap, the search index) is brought up to date after the reload (see
+//! [`super::Session::refresh_search`]).
+//!
+//! Nothing is committed until every check has passed: on an error the site is put back as it was.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::build::{self, Output, Prepared};
+use crate::content::{slugify, Page};
+use crate::diagnostics::{self, Diagnostic};
+use crate::graph::{self, Edge, LinkContext, Lookup, Relations};
+use crate::markdown::{LinkKind, Rendered};
+use crate::views::{self, PageRef};
+
+use super::{rel_key, Outcome, Session};
+
+/// What naming a page depends on: an edit that changes none of these keeps the lookup.
+fn names_of(p: &Page) -> impl PartialEq + '_ {
+    (
+        &p.id, &p.kind, &p.names, &p.title, &p.url, &p.slug, &p.aliases,
+    )
+}
+
+/// The key a link target or a page name is filed under in [`LinkIndex`]: its last path segment,
+/// without `.md`, slugified. Two spellings that can name the same page share their key.
+fn key(name: &str) -> String {
+    let last = name
+        .trim()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let last = last
+        .strip_suffix(".md")
+        .or_else(|| last.strip_suffix(".MD"))
+        .unwrap_or(last);
+    slugify(last)
+}
+
+/// Every key a page can be named by.
+fn page_keys(p: &Page, title: &str) -> Vec<String> {
+    let mut keys = vec![
+        key(&p.id),
+        key(&p.slug),
+        key(&p.rel_path),
+        key(&p.url),
+        key(title),
+    ];
+    keys.extend(p.names.iter().map(|n| key(n)));
+    keys.extend(p.aliases.iter().map(|n| key(n)));
+    keys.sort();
+    keys.dedup();
+    keys.retain(|k| !k.is_empty());
+    keys
+}
+
+/// The keys of the targets of a page's links and references.
+fn link_keys(p: &Page, r: &Rendered) -> Vec<String> {
+    let mut keys: Vec<String> = r
+        .links
+        .iter()
+        .filter(|l| !matches!(l.kind, LinkKind::SelfAnchor))
+        .map(|l| key(&l.target))
+        .collect();
+    for v in p.fields.values() {
+        keys.extend(v.refs().into_iter().map(|r| key(&r.target)));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Which pages have a link or reference under each key, so that when a page's names change, the
+/// pages whose links may now land elsewhere are found without resolving every link of the site.
+#[derive(Debug, Default)]
+pub(super) struct LinkIndex {
+    by_key: HashMap<String, BTreeSet<usize>>,
+    /// Per page: its keys, to take them out again.
+    keys: Vec<Vec<String>>,
+}
+
+impl LinkIndex {
+    pub(super) fn new(pages: &[Page], rendered: &[Rendered]) -> LinkIndex {
+        let mut index = LinkIndex::default();
+        for (i, (p, r)) in pages.iter().zip(rendered).enumerate() {
+            let keys = link_keys(p, r);
+            for k in &keys {
+                index.by_key.entry(k.clone()).or_default().insert(i);
+            }
+            index.keys.push(keys);
+        }
+        index
+    }
+
+    fn update(&mut self, i: usize, p: &Page, r: &Rendered) {
+        for k in std::mem::take(&mut self.keys[i]) {
+            if let Some(set) = self.by_key.get_mut(&k) {
+                set.remove(&i);
+            }
+        }
+        let keys = link_keys(p, r);
+        for k in &keys {
+            self.by_key.entry(k.clone()).or_default().insert(i);
+        }
+        self.keys[i] = keys;
+    }
+
+    fn pages_with(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
+        self.by_key.get(key).into_iter().flatten().copied()
+    }
+}
+
+/// Whether an edit of these pages can be patched in: every page is in the site before and after,
+/// keeps its kind and place, and neither it nor any page it is shown in takes part in an embed.
+pub(super) fn patchable(site: &build::Site, edits: &[(usize, &Page, &Rendered)]) -> bool {
+    edits.iter().all(|&(i, p, r)| {
+        let old = &site.pages[i];
+        old.kind == p.kind
+            && old.is_section == p.is_section
+            && old.section == p.section
+            && site.graph.embeds[i].is_empty()
+            && !site.graph.embeds.iter().any(|e| e.contains(&i))
+            && !r.links.iter().any(|l| l.kind == LinkKind::Embed)
+    })
+}
+
+/// One output rendered: its fingerprint, its path and its files.
+type Made = (u64, String, Vec<(String, Vec<u8>)>);
+
+/// What a patch takes out of the site, to put back if it fails.
+struct Saved {
+    pages: Vec<(usize, Page, Rendered, String, PageRef)>,
+    lookup: Option<Lookup>,
+    fills: Vec<(usize, Vec<Option<crate::markdown::Fill>>)>,
+    edges: Vec<Edge>,
+    backlinks: Vec<(usize, Vec<graph::Backlink>)>,
+    views: Option<views::Views>,
+}
+
+impl Session {
+    /// Apply an edit of `edited` (see the module docs). `None` when the edit cannot be patched in
+    /// (the caller rebuilds the site instead).
+    pub(super) fn patch(&mut self, edited: &[PathBuf], start: Instant) -> Option<Outcome> {
+        let good = self.good.as_mut()?;
+        let templates = self.templates.as_ref()?;
+        let mut edits: Vec<(usize, &Page, &Rendered)> = Vec::new();
+        for rel in edited {
+            let &i = good.index.get(&rel_key(rel))?;
+            let cached = self.cache.get(rel)?;
+            match (&cached.parsed, &cached.rendered) {
+                (Ok((p, _)), Some(r)) if p.is_built(self.opts.drafts) => edits.push((i, p, r)),
+                _ => return None,
+            }
+        }
+        if !patchable(&good.site, &edits) {
+            return None;
+        }
+        let t0 = Instant::now();
+        let site = &mut good.site;
+        let config = site.config.clone();
+        let base_path = config.base_path();
+        let edited_set: BTreeSet<usize> = edits.iter().map(|e| e.0).collect();
+
+        // The edited pages go in; the old ones are kept to put back.
+        let mut names_changed = false;
+        let mut old_keys: Vec<String> = Vec::new();
+        let mut saved = Saved {
+            pages: Vec::new(),
+            lookup: None,
+            fills: Vec::new(),
+            edges: Vec::new(),
+            backlinks: Vec::new(),
+            views: None,
+        };
+        let mut old_cards: HashMap<usize, PageRef> = HashMap::new();
+        for &(i, p, r) in &edits {
+            names_changed |= names_of(&site.pages[i]) != names_of(p);
+            old_keys.extend(page_keys(&site.pages[i], &site.titles[i]));
+            let title = views::title(p, r);
+            let card = views::page_ref(&config, p, r, &title);
+            let old_page = std::mem::replace(&mut site.pages[i], p.clone());
+            let old_rendered = std::mem::replace(&mut site.rendered[i], r.clone());
+            let old_title = std::mem::replace(&mut site.titles[i], title);
+            let old_card = std::mem::replace(&mut site.views.page_refs[i], card);
+            old_cards.insert(i, old_card.clone());
+            saved
+                .pages
+                .push((i, old_page, old_rendered, old_title, old_card));
+        }
+        let links = self
+            .links
+            .get_or_insert_with(|| LinkIndex::new(&site.pages, &site.rendered));
+        for &(i, p, r) in &edits {
+            links.update(i, p, r);
+        }
+
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        if names_changed {
+            let (lookup, mut d) = Lookup::new(&site.pages);
+            diags.append(&mut d);
+            saved.lookup = Some(std::mem::replace(&mut site.graph.lookup, lookup));
+        }
+
+        // Pages whose links can see the change: the edited pages, those that link to them, and
+        // (when a name changed) those with a link under one of the old or new names.
+        let mut relink: BTreeSet<usize> = edited_set.clone();
+        for e in &site.graph.edges {
+            if edited_set.contains(&e.to) {
+                relink.insert(e.from);
+            }
+        }
+        if names_changed {
+            let mut keys = old_keys;
+            for &(i, ..) in &edits {
+                keys.extend(page_keys(&site.pages[i], &site.titles[i]));
+            }
+            keys.sort();
+            keys.dedup();
+            for k in &keys {
+                relink.extend(links.pages_with(k));
+            }
+        }
+        let relink: Vec<usize> = relink.into_iter().collect();
+        let cx = LinkContext {
+            base_path: &base_path,
+            policy: config.broken_links,
+            files: &site.graph.files,
+        };
+        let bodies: Vec<(usize, graph::BodyLinks)> = relink
+            .par_iter()
+            .map(|&r| {
+                let body = graph::resolve_body_links(
+                    &site.graph.lookup,
+                    &site.pages,
+                    &site.rendered,
+                    &site.titles,
+                    r,
+                    cx,
+                );
+                (r, body)
+            })
+            .collect();
+        if bodies.iter().any(|(_, b)| !b.embeds.is_empty()) {
+            restore(site, saved);
+            return None;
+        }
+        let relinked: HashSet<usize> = relink.iter().copied().collect();
+        let mut relations = Relations::default();
+        let mut new_edges: Vec<Edge> = Vec::new();
+        for (r, body) in bodies {
+            let (mut edges, mut d) =
+                graph::page_edges(&site.graph.lookup, &site.pages[r], r, &body, &mut relations);
+            new_edges.append(&mut edges);
+            diags.append(&mut d);
+            diags.extend(body.diags);
+            let old = std::mem::replace(&mut site.graph.fills[r], body.fills);
+            saved.fills.push((r, old));
+        }
+        for &(i, ..) in &edits {
+            diags.extend(build::check_outside(&site.pages[i], &site.rendered[i]));
+            diags.extend(build::check_markup(&site.pages[i], &site.rendered[i]));
+            if let Some(Ok((_, d))) = self
+                .cache
+                .get(&PathBuf::from(&site.pages[i].rel_path))
+                .map(|c| &c.parsed)
+            {
+                diags.extend(d.iter().cloned());
+            }
+        }
+
+        // Edges and backlinks: those out of the relinked pages are replaced; the backlinks of
+        // every page they pointed at, before or after, are made again.
+        // A target's backlinks change when an edge into it comes or goes, or when a page linking
+        // to it is retitled (they are sorted by title): the edited pages' targets, before and after.
+        let mut targets: BTreeSet<usize> = BTreeSet::new();
+        let old_edges = std::mem::take(&mut site.graph.edges);
+        let mut edges: Vec<Edge> = Vec::with_capacity(old_edges.len() + new_edges.len());
+        let mut was: HashSet<&Edge> = HashSet::new();
+        for e in &old_edges {
+            if relinked.contains(&e.from) {
+                was.insert(e);
+                if edited_set.contains(&e.from) {
+                    targets.insert(e.to);
+                }
+            } else {
+                edges.push(e.clone());
+            }
+        }
+        let now: HashSet<&Edge> = new_edges.iter().collect();
+        for e in was.symmetric_difference(&now) {
+            targets.insert(e.to);
+        }
+        for e in &new_edges {
+            if edited_set.contains(&e.from) {
+                targets.insert(e.to);
+            }
+        }
+        drop(was);
+        drop(now);
+        edges.extend(new_edges);
+        edges.sort();
+        edges.dedup();
+        saved.edges = old_edges;
+        site.graph.edges = edges;
+        let mut incoming: HashMap<usize, Vec<&Edge>> = HashMap::new();
+        for e in &site.graph.edges {
+            if targets.contains(&e.to) {
+                incoming.entry(e.to).or_default().push(e);
+            }
+        }
+        let fresh: Vec<(usize, Vec<graph::Backlink>)> = targets
+            .iter()
+            .map(|&t| {
+                let list = incoming.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+                (t, graph::backlinks_of(list, &site.titles))
+            })
+            .collect();
+        drop(incoming);
+        for (t, list) in fresh {
+            let old = std::mem::replace(&mut site.graph.backlinks[t], list);
+            saved.backlinks.push((t, old));
+        }
+
+        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            diags.into_iter().partition(Diagnostic::is_error);
+        if !errors.is_empty() {
+            restore(site, saved);
+            let mut all = errors;
+            diagnostics::sort(&mut all);
+            return Some(Outcome::Failed(all));
+        }
+        let t_graph = t0.elapsed();
+
+        // Views, from the pages' cards.
+        let refs = site.views.page_refs.clone();
+        let views = views::build_with_refs(
+            &config,
+            &site.pages,
+            &site.rendered,
+            &site.titles,
+            &site.graph,
+            refs,
+        );
+        let old_views = std::mem::replace(&mut site.views, views);
+        let t_views = t0.elapsed();
+        if serde_json::to_value(&old_views.site).ok() != serde_json::to_value(&site.views.site).ok()
+        {
+            // Something every page shows changed (a section's title, the first tag...).
+            site.views = old_views;
+            restore(site, saved);
+            return None;
+        }
+
+        // The outputs that can show the change.
+        let candidates = candidates(site, &old_views, &edits, &relink, &targets, &old_cards);
+        saved.views = Some(old_views);
+        let prepared: Vec<Prepared> = candidates
+            .par_iter()
+            .filter_map(|&o| build::prepare(site, templates, o))
+            .collect();
+        let stale: Vec<(u64, Prepared)> = prepared
+            .into_par_iter()
+            .map(|p| (p.fingerprint(), p))
+            .filter(|(f, p)| good.prints.get(&p.path) != Some(f))
+            .collect();
+        let t_prep = t0.elapsed();
+        let trace = std::env::var_os("FIELDBOOK_TRACE_PATCH").is_some();
+        let slow: std::sync::Mutex<Vec<(std::time::Duration, String)>> = Default::default();
+        let results: Vec<Result<Made, Diagnostic>> = stale
+            .into_par_iter()
+            .map(|(f, p)| {
+                let t = Instant::now();
+                let path = p.path.clone();
+                let r = build::render_owned(templates, p).map(|files| (f, path.clone(), files));
+                if trace {
+                    slow.lock().unwrap_or_else(|e| e.into_inner()).push((t.elapsed(), path));
+                }
+                r
+            })
+            .collect();
+        if trace {
+            let mut slow = slow.into_inner().unwrap_or_else(|e| e.into_inner());
+            slow.sort();
+            slow.reverse();
+            slow.truncate(6);
+            eprintln!(
+                "prepare+prints {:?}; slowest renders {slow:?}",
+                t_prep - t_views
+            );
+        }
+        let mut done = Vec::new();
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok(x) => done.push(x),
+                Err(d) => errors.push(d),
+            }
+        }
+        if !errors.is_empty() {
+            if let Some(v) = saved.views.take() {
+                site.views = v;
+            }
+            restore(site, saved);
+            diagnostics::sort(&mut errors);
+            return Some(Outcome::Failed(errors));
+        }
+        let t_render = t0.elapsed();
+
+        // Commit.
+        let touched: HashSet<PathBuf> = relink
+            .iter()
+            .map(|&r| site.pages[r].source.path.clone())
+            .collect();
+        site.warnings.retain(|w| {
+            w.code != "alias-taken" && w.file.as_ref().is_none_or(|f| !touched.contains(f))
+        });
+        site.warnings.extend(warnings);
+        site.warnings.extend(site.views.warnings.iter().cloned());
+        diagnostics::sort(&mut site.warnings);
+        let mut paths = Vec::new();
+        let mut gone = Vec::new();
+        for (print, path, files) in done {
+            good.prints.insert(path.clone(), print);
+            if let Some(old) = good.outputs.get(&path) {
+                gone.extend(
+                    old.iter()
+                        .filter(|(p, _)| !files.iter().any(|(n, _)| n == p))
+                        .map(|(p, _)| p.clone()),
+                );
+            }
+            paths.extend(files.iter().map(|(p, _)| p.clone()));
+            good.outputs.insert(
+                path,
+                files.into_iter().map(|(p, b)| (p, Arc::from(b))).collect(),
+            );
+        }
+        // Tags no page has any more.
+        let live: HashSet<String> = build::outputs(site)
+            .into_iter()
+            .filter_map(|o| build::output_target(site, templates, o).map(|(p, _)| p))
+            .collect();
+        let dead: Vec<String> = good
+            .outputs
+            .keys()
+            .filter(|p| !live.contains(*p))
+            .cloned()
+            .collect();
+        for d in dead {
+            good.prints.remove(&d);
+            if let Some(files) = good.outputs.remove(&d) {
+                gone.extend(files.into_iter().map(|(p, _)| p));
+            }
+        }
+        let rendered = paths.len();
+        self.search_stale = true;
+        self.generated_stale = true;
+        self.compose();
+        if std::env::var_os("FIELDBOOK_TRACE_PATCH").is_some() {
+            eprintln!(
+                "patch: {} relinked, {} candidates, {} rendered; graph {:?}, views {:?}, render {:?}, all {:?}",
+                relink.len(),
+                candidates.len(),
+                rendered,
+                t_graph,
+                t_views - t_graph,
+                t_render - t_views,
+                t0.elapsed()
+            );
+        }
+        let report = self.report(start, rendered, true);
+        paths.extend(gone);
+        paths.sort();
+        paths.dedup();
+        if paths.is_empty() {
+            return Some(Outcome::Unchanged(report));
+        }
+        Some(Outcome::Updated {
+            paths,
+            all: false,
+            report,
+        })
+    }
+}
+
+/// Put back what a failed patch took out.
+fn restore(site: &mut build::Site, saved: Saved) {
+    for (i, p, r, t, card) in saved.pages {
+        site.pages[i] = p;
+        site.rendered[i] = r;
+        site.titles[i] = t;
+        site.views.page_refs[i] = card;
+    }
+    if let Some(l) = saved.lookup {
+        site.graph.lookup = l;
+    }
+    for (r, f) in saved.fills {
+        site.graph.fills[r] = f;
+    }
+    if !saved.edges.is_empty() {
+        site.graph.edges = saved.edges;
+    }
+    for (t, b) in saved.backlinks {
+        site.graph.backlinks[t] = b;
+    }
+}
+
+/// Every output that can show something of the edited pages (a superset: fingerprints decide).
+fn candidates(
+    site: &build::Site,
+    old: &views::Views,
+    edits: &[(usize, &Page, &Rendered)],
+    relink: &[usize],
+    targets: &BTreeSet<usize>,
+    old_cards: &HashMap<usize, PageRef>,
+) -> Vec<Output> {
+    let new = &site.views;
+    let by_id: HashMap<&str, usize> = site
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(j, q)| (q.id.as_str(), j))
+        .collect();
+    // Pages that link to them or that they link to (backlinks, facts, link labels).
+    let mut pages: BTreeSet<usize> = relink.iter().copied().collect();
+    pages.extend(targets.iter().copied());
+    let mut sections: BTreeSet<String> = BTreeSet::new();
+    let mut tags: BTreeSet<String> = BTreeSet::new();
+    let window = views::SIDEBAR_WINDOW;
+    let mut ids: HashSet<&str> = HashSet::new();
+    for &(i, p, _) in edits {
+        ids.insert(p.id.as_str());
+        if let Some(c) = old_cards.get(&i) {
+            ids.insert(c.id.as_str());
+        }
+        // Its neighbours in the sidebar and prev/next, where it was and where it is.
+        for v in [old, new] {
+            let list: &[usize] = match &p.kind {
+                Some(k) => v.by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]),
+                None => v.members.get(&p.section).map(Vec::as_slice).unwrap_or(&[]),
+            };
+            if let Some(pos) = list.iter().position(|&x| x == i) {
+                let from = pos.saturating_sub(window);
+                let to = (pos + window + 1).min(list.len());
+                pages.extend(&list[from..to]);
+            }
+            // The paths it is a step of list it.
+            for s in &v.sequences[i] {
+                pages.extend(by_id.get(s.path.id.as_str()));
+            }
+        }
+        // A section's index page titles the breadcrumbs of every page under it.
+        if p.is_section {
+            let prefix = format!("{}/", p.section);
+            for (j, q) in site.pages.iter().enumerate() {
+                if p.section.is_empty() || q.section == p.section || q.section.starts_with(&prefix)
+                {
+                    pages.insert(j);
+                }
+            }
+        }
+        // Its folder and every folder above it (their subsections list it), and its kind's index.
+        let mut folder = p.section.clone();
+        loop {
+            sections.insert(folder.clone());
+            match folder.rfind('/') {
+                Some(k) => folder.truncate(k),
+                None if !folder.is_empty() => folder.clear(),
+                None => break,
+            }
+        }
+        if let Some(kind) = p.kind.as_ref().and_then(|k| site.config.kinds.get(k)) {
+            sections.insert(kind.folder.trim_matches('/').to_string());
+        }
+        for t in views::page_tags(&site.pages[i], &site.rendered[i]) {
+            tags.insert(slugify(&t));
+        }
+    }
+    // Every step of a path that is edited or that has an edited step shows it.
+    for (j, (a, b)) in old.sequences.iter().zip(&new.sequences).enumerate() {
+        let shows = |s: &views::SequenceNav| {
+            ids.contains(s.path.id.as_str())
+                || s.prev.as_ref().is_some_and(|x| ids.contains(x.id.as_str()))
+                || s.next.as_ref().is_some_and(|x| ids.contains(x.id.as_str()))
+        };
+        if a.iter().chain(b).any(shows) {
+            pages.insert(j);
+        }
+    }
+    // The tags the edited pages had before.
+    for t in &old.tags {
+        if t.pages.iter().any(|r| ids.contains(r.id.as_str())) {
+            tags.insert(t.slug.clone());
+        }
+    }
+    // Index pages list their pages with facts that show the pages those reference.
+    for &j in &pages {
+        if let Some(kind) = site.pages[j]
+            .kind
+            .as_ref()
+            .and_then(|k| site.config.kinds.get(k))
+        {
+            sections.insert(kind.folder.trim_matches('/').to_string());
+        }
+    }
+    // The home page lists paths and recently updated pages.
+    sections.insert(String::new());
+
+    let mut out: Vec<Output> = pages.into_iter().map(Output::Page).collect();
+    for (n, (folder, _)) in new.sections.iter().enumerate() {
+        if sections.contains(folder) {
+            match new.section_index.get(folder).copied().flatten() {
+                Some(j) => out.push(Output::Page(j)),
+                None => out.push(Output::Section(n)),
+            }
+        }
+    }
+    for (n, t) in new.tags.iter().enumerate() {
+        if tags.contains(&t.slug) {
+            out.push(Output::Tag(n));
+        }
+    }
+    if !new.tags.is_empty() && !site.pages.iter().any(|p| p.url == "tags/") {
+        out.push(Output::Tags);
+    }
+    out.extend((0..new.matrices.len()).map(Output::Matrix));
+    out.sort();
+    out.dedup();
+    out
+}
