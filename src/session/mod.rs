@@ -102,6 +102,9 @@ pub struct Session {
     generated_stale: bool,
     /// Which pages link under which name, made on the first patch (see [`patch::LinkIndex`]).
     links: Option<patch::LinkIndex>,
+    /// A patch that moved pages failed half-way: the site model no longer matches the files served,
+    /// and the next change rebuilds it.
+    site_dirty: bool,
 }
 
 pub(crate) fn rel_key(rel: &Path) -> String {
@@ -136,6 +139,7 @@ impl Session {
             search_stale: false,
             generated_stale: false,
             links: None,
+            site_dirty: false,
         }
     }
 
@@ -229,6 +233,8 @@ impl Session {
         let pending = self.pending.clone();
         let mut everything = self.good.is_none();
         let mut rescan = pending.rescan || self.good.is_none();
+        // Pages came or went (and nothing else forced a rescan): a patch can still take it.
+        let mut set_changed = false;
         if pending.config || self.config.is_none() {
             match build::load_config(&self.opts.root, self.opts.base_url.as_deref()) {
                 Ok(c) => self.config = Some(c),
@@ -266,6 +272,7 @@ impl Session {
                     edited.push(rel.clone());
                 } else {
                     rescan = true;
+                    set_changed = true;
                 }
             } else if abs.is_file() {
                 if self.assets.contains(rel) {
@@ -275,12 +282,20 @@ impl Session {
                 }
             } else {
                 // Gone, a folder, or never seen: look at everything again.
-                self.cache.remove(rel);
+                set_changed |= self.cache.remove(rel).is_some();
                 rescan = true;
             }
         }
+        let patchable_set =
+            set_changed && !everything && !pending.rescan && pending.statics.is_empty();
+        let assets_before = self.assets.clone();
         if rescan {
             self.rescan(&config);
+        }
+        if patchable_set && self.assets == assets_before {
+            if let Some(outcome) = self.patch(&edited, start) {
+                return outcome;
+            }
         }
 
         let only_static = !everything && !rescan && edited.is_empty();
@@ -616,6 +631,7 @@ impl Session {
             .collect();
         self.links = None;
         self.generated_stale = false;
+        self.site_dirty = false;
         self.good = Some(Good {
             site,
             prints,

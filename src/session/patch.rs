@@ -124,6 +124,31 @@ impl LinkIndex {
         self.keys[i] = keys;
     }
 
+    /// Page `i` went: later pages move down by one.
+    fn remove(&mut self, i: usize) {
+        self.keys.remove(i);
+        for set in self.by_key.values_mut() {
+            if set.iter().next_back().is_some_and(|&last| last >= i) {
+                *set = set
+                    .iter()
+                    .filter(|&&x| x != i)
+                    .map(|&x| shift_down(x, i))
+                    .collect();
+            }
+        }
+    }
+
+    /// A page came at `pos`: pages from there move up by one.
+    fn insert(&mut self, pos: usize, p: &Page, r: &Rendered) {
+        for set in self.by_key.values_mut() {
+            if set.iter().next_back().is_some_and(|&last| last >= pos) {
+                *set = set.iter().map(|&x| shift_up(x, pos)).collect();
+            }
+        }
+        self.keys.insert(pos, Vec::new());
+        self.update(pos, p, r);
+    }
+
     fn pages_with(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
         self.by_key.get(key).into_iter().flatten().copied()
     }
@@ -141,6 +166,89 @@ pub(super) fn patchable(site: &build::Site, edits: &[(usize, &Page, &Rendered)])
             && !site.graph.embeds.iter().any(|e| e.contains(&i))
             && !r.links.iter().any(|l| l.kind == LinkKind::Embed)
     })
+}
+
+/// At most this many pages may come or go in one patch; more rebuild the site.
+const MAX_SET_CHANGES: usize = 16;
+
+fn shift_down(x: usize, removed: usize) -> usize {
+    if x > removed {
+        x - 1
+    } else {
+        x
+    }
+}
+
+fn shift_up(x: usize, inserted: usize) -> usize {
+    if x >= inserted {
+        x + 1
+    } else {
+        x
+    }
+}
+
+/// Take page `i` out of the site's vectors and its graph, moving every later index down by one.
+/// Its edges go; the backlinks it gave go with them. The views are made again afterwards.
+fn remove_page(site: &mut build::Site, i: usize) -> (Page, Rendered) {
+    let page = site.pages.remove(i);
+    let rendered = site.rendered.remove(i);
+    site.titles.remove(i);
+    site.views.page_refs.remove(i);
+    let g = &mut site.graph;
+    g.fills.remove(i);
+    g.backlinks.remove(i);
+    g.embeds.remove(i);
+    g.edges.retain(|e| e.from != i && e.to != i);
+    for e in &mut g.edges {
+        e.from = shift_down(e.from, i);
+        e.to = shift_down(e.to, i);
+    }
+    for list in &mut g.backlinks {
+        list.retain(|b| b.from != i);
+        for b in list.iter_mut() {
+            b.from = shift_down(b.from, i);
+        }
+    }
+    for list in &mut g.embeds {
+        for t in list.iter_mut() {
+            *t = shift_down(*t, i);
+        }
+    }
+    (page, rendered)
+}
+
+/// Put a new page into the site at `pos`, moving every index from there up by one. Its links are
+/// resolved with the others that are looked at again.
+fn insert_page(
+    site: &mut build::Site,
+    pos: usize,
+    page: Page,
+    rendered: Rendered,
+    title: String,
+    card: PageRef,
+) {
+    let g = &mut site.graph;
+    for e in &mut g.edges {
+        e.from = shift_up(e.from, pos);
+        e.to = shift_up(e.to, pos);
+    }
+    for list in &mut g.backlinks {
+        for b in list.iter_mut() {
+            b.from = shift_up(b.from, pos);
+        }
+    }
+    for list in &mut g.embeds {
+        for t in list.iter_mut() {
+            *t = shift_up(*t, pos);
+        }
+    }
+    g.fills.insert(pos, Vec::new());
+    g.backlinks.insert(pos, Vec::new());
+    g.embeds.insert(pos, Vec::new());
+    site.pages.insert(pos, page);
+    site.rendered.insert(pos, rendered);
+    site.titles.insert(pos, title);
+    site.views.page_refs.insert(pos, card);
 }
 
 /// One output rendered: its fingerprint, its path and its files.
@@ -162,27 +270,144 @@ impl Session {
     pub(super) fn patch(&mut self, edited: &[PathBuf], start: Instant) -> Option<Outcome> {
         let good = self.good.as_mut()?;
         let templates = self.templates.as_ref()?;
-        let mut edits: Vec<(usize, &Page, &Rendered)> = Vec::new();
-        for rel in edited {
-            let &i = good.index.get(&rel_key(rel))?;
-            let cached = self.cache.get(rel)?;
-            match (&cached.parsed, &cached.rendered) {
-                (Ok((p, _)), Some(r)) if p.is_built(self.opts.drafts) => edits.push((i, p, r)),
-                _ => return None,
+        if self.site_dirty {
+            return None;
+        }
+        // The pages the site has now, in discovery order, against those it had.
+        let built = |rel: &PathBuf| {
+            self.cache
+                .get(rel)
+                .and_then(|c| match (&c.parsed, &c.rendered) {
+                    (Ok((p, _)), Some(r)) if p.is_built(self.opts.drafts) => Some((p, r)),
+                    _ => None,
+                })
+        };
+        let mut now: Vec<(&PathBuf, &Page, &Rendered)> = Vec::with_capacity(self.order.len());
+        for rel in &self.order {
+            if let Some((p, r)) = built(rel) {
+                now.push((rel, p, r));
+            } else if self.cache.get(rel).is_some_and(|c| c.parsed.is_err()) {
+                // A file that cannot be read: the full path reports it.
+                return None;
             }
         }
-        if !patchable(&good.site, &edits) {
+        let now_keys: HashSet<String> = now.iter().map(|(rel, ..)| rel_key(rel)).collect();
+        let mut removed: Vec<usize> = good
+            .index
+            .iter()
+            .filter(|(k, _)| !now_keys.contains(*k))
+            .map(|(_, &i)| i)
+            .collect();
+        removed.sort_unstable();
+        let added: Vec<(usize, &Page, &Rendered)> = now
+            .iter()
+            .enumerate()
+            .filter(|(_, (rel, ..))| !good.index.contains_key(&rel_key(rel)))
+            .map(|(pos, &(_, p, r))| (pos, p, r))
+            .collect();
+        if removed.len() + added.len() > MAX_SET_CHANGES {
+            return None;
+        }
+        for &i in &removed {
+            let graph = &good.site.graph;
+            if !graph.embeds[i].is_empty() || graph.embeds.iter().any(|e| e.contains(&i)) {
+                return None;
+            }
+        }
+        if added
+            .iter()
+            .any(|(_, _, r)| r.links.iter().any(|l| l.kind == LinkKind::Embed))
+        {
+            return None;
+        }
+        let mut pre_edits: Vec<(usize, &Page, &Rendered)> = Vec::new();
+        for rel in edited {
+            let Some(&i) = good.index.get(&rel_key(rel)) else {
+                continue;
+            };
+            if let Some((p, r)) = built(rel) {
+                pre_edits.push((i, p, r));
+            }
+        }
+        if !patchable(&good.site, &pre_edits) {
             return None;
         }
         let t0 = Instant::now();
         let site = &mut good.site;
         let config = site.config.clone();
         let base_path = config.base_path();
-        let edited_set: BTreeSet<usize> = edits.iter().map(|e| e.0).collect();
+
+        // Pages that go or come: the site's vectors and the graph's page indices move with them.
+        // From here on a failure leaves the site half-changed; the served files are not touched
+        // until the end, and the next change rebuilds the site from scratch (`site_dirty`).
+        let mut old_keys: Vec<String> = Vec::new();
+        let mut relink_extra: BTreeSet<usize> = BTreeSet::new();
+        let mut gone_ids: HashSet<String> = HashSet::new();
+        let mut gone_pages: Vec<(usize, Page, Rendered)> = Vec::new();
+        let structural = !removed.is_empty() || !added.is_empty();
+        if structural {
+            self.site_dirty = true;
+            let links = self
+                .links
+                .get_or_insert_with(|| LinkIndex::new(&site.pages, &site.rendered));
+            for &i in removed.iter().rev() {
+                old_keys.extend(page_keys(&site.pages[i], &site.titles[i]));
+                gone_ids.insert(site.pages[i].id.clone());
+                // Pages that linked to it (their links break or land elsewhere) and pages it
+                // linked to (their backlinks lose it) are looked at again.
+                let mut next: BTreeSet<usize> = relink_extra
+                    .iter()
+                    .filter(|&&x| x != i)
+                    .map(|&x| shift_down(x, i))
+                    .collect();
+                for e in &site.graph.edges {
+                    if e.to == i && e.from != i {
+                        next.insert(shift_down(e.from, i));
+                    } else if e.from == i && e.to != i {
+                        next.insert(shift_down(e.to, i));
+                    }
+                }
+                relink_extra = next;
+                let (page, rendered) = remove_page(site, i);
+                gone_pages.push((i, page, rendered));
+                links.remove(i);
+            }
+            for &(pos, p, r) in &added {
+                let title = views::title(p, r);
+                let card = views::page_ref(&config, p, r, &title);
+                relink_extra = relink_extra.into_iter().map(|x| shift_up(x, pos)).collect();
+                insert_page(site, pos, p.clone(), r.clone(), title, card);
+                links.insert(pos, p, &site.rendered[pos]);
+            }
+            good.index = site
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.rel_path.clone(), i))
+                .collect();
+        }
+        // Where a page of the site before is now (`None` for a page that went).
+        let post = |i: usize| -> Option<usize> {
+            if removed.binary_search(&i).is_ok() {
+                return None;
+            }
+            let mut x = i - removed.iter().filter(|&&r| r < i).count();
+            for &(pos, ..) in &added {
+                if pos <= x {
+                    x += 1;
+                }
+            }
+            Some(x)
+        };
+        let edits: Vec<(usize, &Page, &Rendered)> = pre_edits
+            .iter()
+            .filter_map(|&(i, p, r)| post(i).map(|j| (j, p, r)))
+            .collect();
+        let mut edited_set: BTreeSet<usize> = edits.iter().map(|e| e.0).collect();
+        edited_set.extend(added.iter().map(|a| a.0));
 
         // The edited pages go in; the old ones are kept to put back.
-        let mut names_changed = false;
-        let mut old_keys: Vec<String> = Vec::new();
+        let mut names_changed = structural;
         let mut saved = Saved {
             pages: Vec::new(),
             lookup: None,
@@ -212,6 +437,9 @@ impl Session {
         for &(i, p, r) in &edits {
             links.update(i, p, r);
         }
+        for &(pos, ..) in &added {
+            old_keys.extend(page_keys(&site.pages[pos], &site.titles[pos]));
+        }
 
         let mut diags: Vec<Diagnostic> = Vec::new();
         if names_changed {
@@ -223,6 +451,7 @@ impl Session {
         // Pages whose links can see the change: the edited pages, those that link to them, and
         // (when a name changed) those with a link under one of the old or new names.
         let mut relink: BTreeSet<usize> = edited_set.clone();
+        relink.extend(relink_extra.iter().copied());
         for e in &site.graph.edges {
             if edited_set.contains(&e.to) {
                 relink.insert(e.from);
@@ -371,7 +600,24 @@ impl Session {
         }
 
         // The outputs that can show the change.
-        let candidates = candidates(site, &old_views, &edits, &relink, &targets, &old_cards);
+        let mut ids: HashSet<String> = gone_ids;
+        ids.extend(edits.iter().map(|e| e.1.id.clone()));
+        ids.extend(added.iter().map(|a| a.1.id.clone()));
+        ids.extend(old_cards.values().map(|c| c.id.clone()));
+        let mut changed: Vec<(Option<usize>, Option<usize>, &Page)> = pre_edits
+            .iter()
+            .map(|&(i, p, _)| (Some(i), post(i), p))
+            .collect();
+        changed.extend(added.iter().map(|&(pos, p, _)| (None, Some(pos), p)));
+        changed.extend(gone_pages.iter().map(|(i, p, _)| (Some(*i), None, p)));
+        let lists = Lists {
+            relink: &relink,
+            targets: &targets,
+            ids: &ids,
+            post: &post,
+            structural,
+        };
+        let candidates = candidates(site, &old_views, &changed, &lists);
         saved.views = Some(old_views);
         let prepared: Vec<Prepared> = candidates
             .par_iter()
@@ -392,7 +638,9 @@ impl Session {
                 let path = p.path.clone();
                 let r = build::render_owned(templates, p).map(|files| (f, path.clone(), files));
                 if trace {
-                    slow.lock().unwrap_or_else(|e| e.into_inner()).push((t.elapsed(), path));
+                    slow.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((t.elapsed(), path));
                 }
                 r
             })
@@ -471,6 +719,7 @@ impl Session {
             }
         }
         let rendered = paths.len();
+        self.site_dirty = false;
         self.search_stale = true;
         self.generated_stale = true;
         self.compose();
@@ -523,14 +772,28 @@ fn restore(site: &mut build::Site, saved: Saved) {
     }
 }
 
-/// Every output that can show something of the edited pages (a superset: fingerprints decide).
+/// What [`candidates`] goes by besides the views.
+struct Lists<'a> {
+    /// Pages whose links were resolved again.
+    relink: &'a [usize],
+    /// Pages whose backlinks were made again.
+    targets: &'a BTreeSet<usize>,
+    /// The ids of the changed pages, before and after.
+    ids: &'a HashSet<String>,
+    /// Where a page of the site before the patch is now.
+    post: &'a dyn Fn(usize) -> Option<usize>,
+    /// Pages came or went.
+    structural: bool,
+}
+
+/// Every output that can show something of the changed pages (a superset: fingerprints decide).
+/// `changed` holds each page's index before and after (`None` where it was not or is not) and the
+/// page as it is (or was, for a page that went).
 fn candidates(
     site: &build::Site,
     old: &views::Views,
-    edits: &[(usize, &Page, &Rendered)],
-    relink: &[usize],
-    targets: &BTreeSet<usize>,
-    old_cards: &HashMap<usize, PageRef>,
+    changed: &[(Option<usize>, Option<usize>, &Page)],
+    l: &Lists,
 ) -> Vec<Output> {
     let new = &site.views;
     let by_id: HashMap<&str, usize> = site
@@ -540,31 +803,40 @@ fn candidates(
         .map(|(j, q)| (q.id.as_str(), j))
         .collect();
     // Pages that link to them or that they link to (backlinks, facts, link labels).
-    let mut pages: BTreeSet<usize> = relink.iter().copied().collect();
-    pages.extend(targets.iter().copied());
+    let mut pages: BTreeSet<usize> = l.relink.iter().copied().collect();
+    pages.extend(l.targets.iter().copied());
     let mut sections: BTreeSet<String> = BTreeSet::new();
     let mut tags: BTreeSet<String> = BTreeSet::new();
     let window = views::SIDEBAR_WINDOW;
-    let mut ids: HashSet<&str> = HashSet::new();
-    for &(i, p, _) in edits {
-        ids.insert(p.id.as_str());
-        if let Some(c) = old_cards.get(&i) {
-            ids.insert(c.id.as_str());
+    let list_of = |v: &'_ views::Views, p: &Page| -> Vec<usize> {
+        match &p.kind {
+            Some(k) => v.by_kind.get(k).cloned().unwrap_or_default(),
+            None => v.members.get(&p.section).cloned().unwrap_or_default(),
         }
+    };
+    for &(pre, now, p) in changed {
         // Its neighbours in the sidebar and prev/next, where it was and where it is.
-        for v in [old, new] {
-            let list: &[usize] = match &p.kind {
-                Some(k) => v.by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]),
-                None => v.members.get(&p.section).map(Vec::as_slice).unwrap_or(&[]),
-            };
+        if let Some(i) = pre {
+            let list = list_of(old, p);
             if let Some(pos) = list.iter().position(|&x| x == i) {
-                let from = pos.saturating_sub(window);
-                let to = (pos + window + 1).min(list.len());
-                pages.extend(&list[from..to]);
+                let near = &list[pos.saturating_sub(window)..(pos + window + 1).min(list.len())];
+                pages.extend(near.iter().filter_map(|&x| (l.post)(x)));
             }
-            // The paths it is a step of list it.
-            for s in &v.sequences[i] {
+            for s in &old.sequences[i] {
                 pages.extend(by_id.get(s.path.id.as_str()));
+            }
+        }
+        if let Some(i) = now {
+            pages.insert(i);
+            let list = list_of(new, p);
+            if let Some(pos) = list.iter().position(|&x| x == i) {
+                pages.extend(&list[pos.saturating_sub(window)..(pos + window + 1).min(list.len())]);
+            }
+            for s in &new.sequences[i] {
+                pages.extend(by_id.get(s.path.id.as_str()));
+            }
+            for t in views::page_tags(&site.pages[i], &site.rendered[i]) {
+                tags.insert(slugify(&t));
             }
         }
         // A section's index page titles the breadcrumbs of every page under it.
@@ -590,24 +862,26 @@ fn candidates(
         if let Some(kind) = p.kind.as_ref().and_then(|k| site.config.kinds.get(k)) {
             sections.insert(kind.folder.trim_matches('/').to_string());
         }
-        for t in views::page_tags(&site.pages[i], &site.rendered[i]) {
-            tags.insert(slugify(&t));
+    }
+    // Every step of a path that changed or that has a changed step shows it.
+    let shows = |s: &views::SequenceNav| {
+        l.ids.contains(&s.path.id)
+            || s.prev.as_ref().is_some_and(|x| l.ids.contains(&x.id))
+            || s.next.as_ref().is_some_and(|x| l.ids.contains(&x.id))
+    };
+    for (j, seqs) in old.sequences.iter().enumerate() {
+        if seqs.iter().any(shows) {
+            pages.extend((l.post)(j));
         }
     }
-    // Every step of a path that is edited or that has an edited step shows it.
-    for (j, (a, b)) in old.sequences.iter().zip(&new.sequences).enumerate() {
-        let shows = |s: &views::SequenceNav| {
-            ids.contains(s.path.id.as_str())
-                || s.prev.as_ref().is_some_and(|x| ids.contains(x.id.as_str()))
-                || s.next.as_ref().is_some_and(|x| ids.contains(x.id.as_str()))
-        };
-        if a.iter().chain(b).any(shows) {
+    for (j, seqs) in new.sequences.iter().enumerate() {
+        if seqs.iter().any(shows) {
             pages.insert(j);
         }
     }
-    // The tags the edited pages had before.
+    // The tags the changed pages had before.
     for t in &old.tags {
-        if t.pages.iter().any(|r| ids.contains(r.id.as_str())) {
+        if t.pages.iter().any(|r| l.ids.contains(&r.id)) {
             tags.insert(t.slug.clone());
         }
     }
@@ -642,6 +916,10 @@ fn candidates(
         out.push(Output::Tags);
     }
     out.extend((0..new.matrices.len()).map(Output::Matrix));
+    if l.structural {
+        // It counts the pages.
+        out.push(Output::Search);
+    }
     out.sort();
     out.dedup();
     out
