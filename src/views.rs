@@ -434,7 +434,44 @@ pub fn build(
         .zip(titles)
         .map(|((p, r), t)| page_ref(config, p, r, t))
         .collect();
-    build_with_refs(config, pages, rendered, titles, graph, page_refs)
+    build_with_refs(config, pages, rendered, titles, graph, page_refs, true)
+}
+
+/// Fill in what [`build_with_refs`] leaves out without `lists`: the entries of every section and
+/// kind index, and the cells of every matrix. They show every page of a kind with its facts, so
+/// `serve` makes them after the pages an edit changed have been sent.
+pub fn fill_lists(views: &mut Views, config: &SiteConfig, pages: &[Page], graph: &LinkGraph) {
+    let outgoing = outgoing_refs(pages, graph);
+    let base = config.base_path();
+    let groups: Vec<Vec<Group>> = views
+        .sections
+        .par_iter()
+        .map(|(folder, section)| {
+            let list: Vec<usize> = match &section.kind {
+                Some(k) => views.by_kind.get(k).cloned().unwrap_or_default(),
+                None => views.members.get(folder).cloned().unwrap_or_default(),
+            };
+            group_entries(
+                config,
+                pages,
+                &list,
+                &views.page_refs,
+                section.group_by.as_deref(),
+                graph,
+                section.kind.as_deref(),
+            )
+        })
+        .collect();
+    for ((_, section), g) in views.sections.iter_mut().zip(groups) {
+        section.groups = g;
+    }
+    views.matrices = config
+        .views
+        .iter()
+        .map(|View { matrix: m }| {
+            matrix_ctx(m, &views.by_kind, &outgoing, &views.page_refs, &base, true)
+        })
+        .collect();
 }
 
 /// How templates show a link to one page.
@@ -460,6 +497,7 @@ pub fn build_with_refs(
     titles: &[String],
     graph: &LinkGraph,
     page_refs: Vec<PageRef>,
+    lists: bool,
 ) -> Views {
     let base = config.base_path();
     // Sections: every folder that holds pages, with or without an _index.md.
@@ -556,121 +594,13 @@ pub fn build_with_refs(
         .collect();
 
     // Outgoing field references per page, resolved.
-    let outgoing: Vec<Vec<(String, usize)>> = pages
-        .iter()
-        .map(|p| {
-            p.fields
-                .iter()
-                .flat_map(|(f, v)| v.refs().into_iter().map(move |r| (f.clone(), r)))
-                .filter_map(|(f, r)| {
-                    graph
-                        .lookup
-                        .resolve(&r.target, r.to.as_deref())
-                        .ok()
-                        .map(|t| (f, t))
-                })
-                .collect()
-        })
-        .collect();
+    let outgoing = outgoing_refs(pages, graph);
 
-    // Matrices.
+    // Matrices: the cells only with the lists (see [`fill_lists`]).
     let matrices: Vec<MatrixCtx> = config
         .views
         .iter()
-        .map(|View { matrix: m }| {
-            let rows = by_kind.get(m.rows.as_str()).cloned().unwrap_or_default();
-            let cols = by_kind.get(m.cols.as_str()).cloned().unwrap_or_default();
-            let col_pos: HashMap<usize, usize> =
-                cols.iter().enumerate().map(|(j, &c)| (c, j)).collect();
-            let row_pos: HashMap<usize, usize> =
-                rows.iter().enumerate().map(|(j, &r)| (r, j)).collect();
-            // Sparse first: row -> column -> connecting pages (empty for a direct link).
-            let mut sparse: Vec<BTreeMap<usize, Vec<usize>>> = vec![BTreeMap::new(); rows.len()];
-            match &m.via {
-                Some(via) => {
-                    for &v in by_kind.get(via.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                        let mut rs: Vec<usize> = outgoing[v]
-                            .iter()
-                            .filter_map(|(_, t)| row_pos.get(t).copied())
-                            .collect();
-                        let mut cs: Vec<usize> = outgoing[v]
-                            .iter()
-                            .filter_map(|(_, t)| col_pos.get(t).copied())
-                            .collect();
-                        rs.sort_unstable();
-                        rs.dedup();
-                        cs.sort_unstable();
-                        cs.dedup();
-                        for &r in &rs {
-                            for &c in &cs {
-                                sparse[r].entry(c).or_default().push(v);
-                            }
-                        }
-                    }
-                }
-                None => {
-                    for (ri, &r) in rows.iter().enumerate() {
-                        for (_, t) in &outgoing[r] {
-                            if let Some(&c) = col_pos.get(t) {
-                                sparse[ri].entry(c).or_default();
-                            }
-                        }
-                    }
-                    for (ci, &c) in cols.iter().enumerate() {
-                        for (_, t) in &outgoing[c] {
-                            if let Some(&r) = row_pos.get(t) {
-                                sparse[r].entry(ci).or_default();
-                            }
-                        }
-                    }
-                }
-            }
-            let table = rows.len() * cols.len() <= MAX_TABLE_CELLS;
-            let cell = |pages: Option<&Vec<usize>>| MatrixCell {
-                direct: pages.is_some_and(Vec::is_empty),
-                pages: pages
-                    .map(|p| p.iter().map(|&v| page_refs[v].clone()).collect())
-                    .unwrap_or_default(),
-            };
-            let matrix_rows = rows
-                .iter()
-                .zip(&sparse)
-                .map(|(&r, row)| MatrixRow {
-                    page: page_refs[r].clone(),
-                    cells: if table {
-                        (0..cols.len()).map(|c| cell(row.get(&c))).collect()
-                    } else {
-                        Vec::new()
-                    },
-                    links: if table {
-                        Vec::new()
-                    } else {
-                        row.iter()
-                            .map(|(&c, pages)| MatrixLink {
-                                col: page_refs[cols[c]].clone(),
-                                cell: cell(Some(pages)),
-                            })
-                            .collect()
-                    },
-                })
-                .collect();
-            MatrixCtx {
-                slug: m.slug.clone(),
-                title: m.title.clone(),
-                description: m.description.clone(),
-                url: format!("{base}matrices/{}/", slugify(&m.slug)),
-                row_kind: m.rows.clone(),
-                col_kind: m.cols.clone(),
-                via: m.via.clone(),
-                table,
-                cols: if table {
-                    cols.iter().map(|&c| page_refs[c].clone()).collect()
-                } else {
-                    Vec::new()
-                },
-                rows: matrix_rows,
-            }
-        })
+        .map(|View { matrix: m }| matrix_ctx(m, &by_kind, &outgoing, &page_refs, &base, lists))
         .collect();
 
     // Sequences (learning paths).
@@ -727,15 +657,19 @@ pub fn build_with_refs(
             let group_by = kind
                 .as_deref()
                 .and_then(|k| config.kinds[k].index.group_by.clone());
-            let groups = group_entries(
-                config,
-                pages,
-                &list,
-                &page_refs,
-                group_by.as_deref(),
-                graph,
-                kind.as_deref(),
-            );
+            let groups = if lists {
+                group_entries(
+                    config,
+                    pages,
+                    &list,
+                    &page_refs,
+                    group_by.as_deref(),
+                    graph,
+                    kind.as_deref(),
+                )
+            } else {
+                Vec::new()
+            };
             let subsections = section_pages
                 .keys()
                 .filter(|s| {
@@ -886,6 +820,133 @@ pub fn build_with_refs(
         folder_names,
         name_redirects,
         warnings,
+    }
+}
+
+/// Every page's field references, resolved: (field, target).
+fn outgoing_refs(pages: &[Page], graph: &LinkGraph) -> Vec<Vec<(String, usize)>> {
+    pages
+        .iter()
+        .map(|p| {
+            p.fields
+                .iter()
+                .flat_map(|(f, v)| v.refs().into_iter().map(move |r| (f.clone(), r)))
+                .filter_map(|(f, r)| {
+                    graph
+                        .lookup
+                        .resolve(&r.target, r.to.as_deref())
+                        .ok()
+                        .map(|t| (f, t))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One matrix view. Without `lists`, only what names it (its cells come with [`fill_lists`]).
+fn matrix_ctx<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
+    m: &crate::config::MatrixConfig,
+    by_kind: &HashMap<K, Vec<usize>>,
+    outgoing: &[Vec<(String, usize)>],
+    page_refs: &[PageRef],
+    base: &str,
+    lists: bool,
+) -> MatrixCtx {
+    let (rows, cols) = if lists {
+        (
+            by_kind.get(m.rows.as_str()).cloned().unwrap_or_default(),
+            by_kind.get(m.cols.as_str()).cloned().unwrap_or_default(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let col_pos: HashMap<usize, usize> = cols.iter().enumerate().map(|(j, &c)| (c, j)).collect();
+    let row_pos: HashMap<usize, usize> = rows.iter().enumerate().map(|(j, &r)| (r, j)).collect();
+    // Sparse first: row -> column -> connecting pages (empty for a direct link).
+    let mut sparse: Vec<BTreeMap<usize, Vec<usize>>> = vec![BTreeMap::new(); rows.len()];
+    match &m.via {
+        Some(via) => {
+            for &v in by_kind.get(via.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                let mut rs: Vec<usize> = outgoing[v]
+                    .iter()
+                    .filter_map(|(_, t)| row_pos.get(t).copied())
+                    .collect();
+                let mut cs: Vec<usize> = outgoing[v]
+                    .iter()
+                    .filter_map(|(_, t)| col_pos.get(t).copied())
+                    .collect();
+                rs.sort_unstable();
+                rs.dedup();
+                cs.sort_unstable();
+                cs.dedup();
+                for &r in &rs {
+                    for &c in &cs {
+                        sparse[r].entry(c).or_default().push(v);
+                    }
+                }
+            }
+        }
+        None => {
+            for (ri, &r) in rows.iter().enumerate() {
+                for (_, t) in &outgoing[r] {
+                    if let Some(&c) = col_pos.get(t) {
+                        sparse[ri].entry(c).or_default();
+                    }
+                }
+            }
+            for (ci, &c) in cols.iter().enumerate() {
+                for (_, t) in &outgoing[c] {
+                    if let Some(&r) = row_pos.get(t) {
+                        sparse[r].entry(ci).or_default();
+                    }
+                }
+            }
+        }
+    }
+    let table = rows.len() * cols.len() <= MAX_TABLE_CELLS;
+    let cell = |pages: Option<&Vec<usize>>| MatrixCell {
+        direct: pages.is_some_and(Vec::is_empty),
+        pages: pages
+            .map(|p| p.iter().map(|&v| page_refs[v].clone()).collect())
+            .unwrap_or_default(),
+    };
+    let matrix_rows = rows
+        .iter()
+        .zip(&sparse)
+        .map(|(&r, row)| MatrixRow {
+            page: page_refs[r].clone(),
+            cells: if table {
+                (0..cols.len()).map(|c| cell(row.get(&c))).collect()
+            } else {
+                Vec::new()
+            },
+            links: if table {
+                Vec::new()
+            } else {
+                row.iter()
+                    .map(|(&c, pages)| MatrixLink {
+                        col: page_refs[cols[c]].clone(),
+                        cell: cell(Some(pages)),
+                    })
+                    .collect()
+            },
+        })
+        .collect();
+    MatrixCtx {
+        slug: m.slug.clone(),
+        title: m.title.clone(),
+        description: m.description.clone(),
+        url: format!("{base}matrices/{}/", slugify(&m.slug)),
+        row_kind: m.rows.clone(),
+        col_kind: m.cols.clone(),
+        via: m.via.clone(),
+        table,
+        cols: if table {
+            cols.iter().map(|&c| page_refs[c].clone()).collect()
+        } else {
+            Vec::new()
+        },
+        rows: matrix_rows,
     }
 }
 

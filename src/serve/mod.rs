@@ -97,7 +97,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     let mut broken = false;
     let first = session.apply(&ChangeSet::everything());
     shared.publish(session.files());
-    shared.applied(!session.search_stale());
+    shared.applied(session.settled());
     let _server = http::spawn(listener, shared.clone());
 
     let host = match opts.bind {
@@ -182,7 +182,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
         if !matches!(outcome, Outcome::Failed(_) | Outcome::Unchanged(_)) {
             shared.publish(session.files());
         }
-        shared.applied(!session.search_stale());
+        shared.applied(session.settled());
         match outcome {
             Outcome::Updated { paths, all, report } => {
                 shared.hub.send(&Message::Reload {
@@ -228,6 +228,34 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
                 broken = true;
                 report_failure(out, &shared, &diags);
             }
+        }
+        // The indexes and lists an edit changed follow its pages (see `Session::finish_lists`).
+        if session.lists_pending() {
+            let t = Instant::now();
+            match session.finish_lists() {
+                Outcome::Updated { paths, .. } => {
+                    shared.publish(session.files());
+                    shared.hub.send(&Message::Reload {
+                        paths: paths.clone(),
+                        all: false,
+                    });
+                    out.line(&format!(
+                        "Lists updated: {} in {} ms",
+                        if paths.len() == 1 {
+                            paths[0].clone()
+                        } else {
+                            format!("{} files", paths.len())
+                        },
+                        t.elapsed().as_millis()
+                    ));
+                }
+                Outcome::Failed(diags) => {
+                    broken = true;
+                    report_failure(out, &shared, &diags);
+                }
+                Outcome::Css(_) | Outcome::Unchanged(_) => {}
+            }
+            shared.settled(session.settled());
         }
     }
     Ok(())

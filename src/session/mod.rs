@@ -105,6 +105,8 @@ pub struct Session {
     /// A patch that moved pages failed half-way: the site model no longer matches the files served,
     /// and the next change rebuilds it.
     site_dirty: bool,
+    /// Lists a patch left to render after its reload (see [`Session::finish_lists`]).
+    lists_pending: Option<Vec<build::Output>>,
 }
 
 pub(crate) fn rel_key(rel: &Path) -> String {
@@ -140,6 +142,7 @@ impl Session {
             generated_stale: false,
             links: None,
             site_dirty: false,
+            lists_pending: None,
         }
     }
 
@@ -203,6 +206,12 @@ impl Session {
         true
     }
 
+    /// Whether nothing is left to do after the last change: no lists (see
+    /// [`Session::finish_lists`]), search index or whole-site file behind.
+    pub fn settled(&self) -> bool {
+        !self.search_stale() && !self.lists_pending()
+    }
+
     /// The files of the last good site.
     pub fn files(&self) -> Arc<Files> {
         self.files.clone()
@@ -220,6 +229,10 @@ impl Session {
 
     /// Bring the site up to date with `changes` (and whatever earlier failed rebuilds left pending).
     pub fn apply(&mut self, changes: &ChangeSet) -> Outcome {
+        if self.lists_pending() {
+            // What the last patch left must be done before the site changes again.
+            let _ = self.finish_lists();
+        }
         let start = Instant::now();
         self.pending.merge(changes);
         let outcome = self.run(start);
@@ -632,6 +645,7 @@ impl Session {
         self.links = None;
         self.generated_stale = false;
         self.site_dirty = false;
+        self.lists_pending = None;
         self.good = Some(Good {
             site,
             prints,

@@ -588,6 +588,7 @@ impl Session {
             &site.titles,
             &site.graph,
             refs,
+            false,
         );
         let old_views = std::mem::replace(&mut site.views, views);
         let t_views = t0.elapsed();
@@ -619,7 +620,10 @@ impl Session {
         };
         let candidates = candidates(site, &old_views, &changed, &lists);
         saved.views = Some(old_views);
-        let prepared: Vec<Prepared> = candidates
+        // Lists (indexes, tags, matrices) come after the reload (see `Session::finish_lists`).
+        let (heavy, light): (Vec<Output>, Vec<Output>) =
+            candidates.iter().partition(|&&o| is_list(site, o));
+        let prepared: Vec<Prepared> = light
             .par_iter()
             .filter_map(|&o| build::prepare(site, templates, o))
             .collect();
@@ -720,6 +724,7 @@ impl Session {
         }
         let rendered = paths.len();
         self.site_dirty = false;
+        self.lists_pending = Some(heavy);
         self.search_stale = true;
         self.generated_stale = true;
         self.compose();
@@ -747,6 +752,81 @@ impl Session {
             all: false,
             report,
         })
+    }
+}
+
+/// Outputs that list many pages: indexes, tags and matrices.
+fn is_list(site: &build::Site, o: Output) -> bool {
+    match o {
+        Output::Section(_) | Output::Tags | Output::Tag(_) | Output::Matrix(_) => true,
+        Output::Page(j) => site.pages.get(j).is_some_and(|p| p.is_section),
+        Output::NotFound | Output::Search => false,
+    }
+}
+
+impl Session {
+    /// Whether a patch left lists to render (see [`Session::finish_lists`]).
+    pub fn lists_pending(&self) -> bool {
+        self.lists_pending.is_some()
+    }
+
+    /// Render the lists a patch left for after its reload: the section and kind indexes, tags and
+    /// matrices among its candidates, once their entries are made again. They show every page of a
+    /// kind, so they are the slowest outputs of an edit; the edited page does not wait for them.
+    pub fn finish_lists(&mut self) -> Outcome {
+        let start = Instant::now();
+        let Some(heavy) = self.lists_pending.take() else {
+            return Outcome::Unchanged(self.report(start, 0, true));
+        };
+        let (Some(good), Some(templates)) = (self.good.as_mut(), self.templates.as_ref()) else {
+            return Outcome::Failed(Vec::new());
+        };
+        let site = &mut good.site;
+        let config = site.config.clone();
+        views::fill_lists(&mut site.views, &config, &site.pages, &site.graph);
+        let site = &good.site;
+        let prints = &good.prints;
+        let results: Vec<Result<Made, Diagnostic>> = heavy
+            .par_iter()
+            .filter_map(|&o| build::prepare(site, templates, o))
+            .map(|p| (p.fingerprint(), p))
+            .filter(|(f, p)| prints.get(&p.path) != Some(f))
+            .map(|(f, p)| {
+                let path = p.path.clone();
+                build::render_owned(templates, p).map(|files| (f, path, files))
+            })
+            .collect();
+        let mut paths = Vec::new();
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok((print, path, files)) => {
+                    good.prints.insert(path.clone(), print);
+                    paths.extend(files.iter().map(|(p, _)| p.clone()));
+                    good.outputs.insert(
+                        path,
+                        files.into_iter().map(|(p, b)| (p, Arc::from(b))).collect(),
+                    );
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        if !errors.is_empty() {
+            diagnostics::sort(&mut errors);
+            return Outcome::Failed(errors);
+        }
+        let rendered = paths.len();
+        self.compose();
+        let report = self.report(start, rendered, true);
+        if paths.is_empty() {
+            return Outcome::Unchanged(report);
+        }
+        paths.sort();
+        Outcome::Updated {
+            paths,
+            all: false,
+            report,
+        }
     }
 }
 

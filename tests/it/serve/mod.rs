@@ -179,6 +179,17 @@ impl Server {
         self.wait_body("/__fieldbook/status", "\"settled\":true");
     }
 
+    /// Poll until `path` answers 404.
+    pub fn wait_gone(&self, path: &str) {
+        let deadline = Instant::now() + WAIT;
+        while self.get(path).status != 404 {
+            if Instant::now() > deadline {
+                panic!("{path} is still served\nserver:\n{}", self.printed());
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     /// Poll until `path` answers 200 with a body containing `needle`.
     pub fn wait_body(&self, path: &str, needle: &str) -> Reply {
         let deadline = Instant::now() + WAIT;
