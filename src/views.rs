@@ -400,17 +400,13 @@ fn title_case(s: &str) -> String {
 
 /// Order pages by weight, then title.
 fn sort_pages(idx: &mut [usize], pages: &[Page], titles: &[String]) {
-    idx.sort_by(|&a, &b| {
+    // Each key once (a title lowercased per comparison costs more than the sort).
+    idx.sort_by_cached_key(|&a| {
         (
             pages[a].weight.unwrap_or(i64::MAX),
             titles[a].to_lowercase(),
-            &pages[a].id,
+            pages[a].id.clone(),
         )
-            .cmp(&(
-                pages[b].weight.unwrap_or(i64::MAX),
-                titles[b].to_lowercase(),
-                &pages[b].id,
-            ))
     });
 }
 
@@ -954,44 +950,64 @@ fn matrix_ctx<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
 /// whose URL something else already takes: a page, a section or kind index, the tags, a matrix, the
 /// search index, an alias or an earlier name. Such a name stays a name of the page (links by it
 /// work); it only makes no redirect. A name whose URL is the page's own makes none either, silently.
-fn name_redirects(
-    pages: &[Page],
-    sections: &BTreeMap<String, Option<usize>>,
-    tags: &[TagCtx],
-    matrices: &[MatrixCtx],
+fn name_redirects<'a>(
+    pages: &'a [Page],
+    sections: &'a BTreeMap<String, Option<usize>>,
+    tags: &'a [TagCtx],
+    matrices: &'a [MatrixCtx],
 ) -> (Vec<Vec<(usize, String)>>, Vec<Diagnostic>) {
     // Every URL path (no slash at the ends) with what takes it (and the page that redirects from it,
-    // for an alias), first taker kept.
-    let mut taken: HashMap<String, (Option<usize>, String)> = HashMap::new();
-    let mut take = |url: &str, page: Option<usize>, by: String| {
+    // for an alias), first taker kept. What takes it is put in words only for a warning.
+    enum Taker<'a> {
+        Page(&'a Page),
+        Section(&'a str),
+        Tags,
+        Tag(&'a str),
+        Matrix(&'a str),
+        Alias(&'a str, &'a Page),
+        Name(String),
+    }
+    impl Taker<'_> {
+        fn describe(&self) -> String {
+            match self {
+                Taker::Page(p) => format!("the page content/{}", p.rel_path),
+                Taker::Section(f) => format!("the index of section `{f}`"),
+                Taker::Tags => "the list of tags".into(),
+                Taker::Tag(t) => format!("the page of tag `{t}`"),
+                Taker::Matrix(m) => format!("the matrix `{m}`"),
+                Taker::Alias(a, p) => format!("the alias `{a}` of content/{}", p.rel_path),
+                Taker::Name(n) => n.clone(),
+            }
+        }
+    }
+    let mut taken: HashMap<String, (Option<usize>, Taker)> = HashMap::with_capacity(pages.len());
+    let mut take = |url: &str, page: Option<usize>, by: Taker<'a>| {
         taken
             .entry(url.trim_matches('/').to_string())
             .or_insert((page, by));
     };
     for p in pages {
-        take(&p.url, None, format!("the page content/{}", p.rel_path));
+        take(&p.url, None, Taker::Page(p));
     }
     for folder in sections.keys() {
-        take(folder, None, format!("the index of section `{folder}`"));
+        take(folder, None, Taker::Section(folder));
     }
     if !tags.is_empty() {
-        take("tags", None, "the list of tags".into());
+        take("tags", None, Taker::Tags);
     }
     for t in tags {
-        let by = format!("the page of tag `{}`", t.name);
-        take(&format!("tags/{}", t.slug), None, by);
+        take(&format!("tags/{}", t.slug), None, Taker::Tag(&t.name));
     }
     for m in matrices {
-        let by = format!("the matrix `{}`", m.slug);
-        take(&format!("matrices/{}", slugify(&m.slug)), None, by);
+        take(
+            &format!("matrices/{}", slugify(&m.slug)),
+            None,
+            Taker::Matrix(&m.slug),
+        );
     }
     for (i, p) in pages.iter().enumerate() {
         for a in &p.aliases {
-            take(
-                a,
-                Some(i),
-                format!("the alias `{a}` of content/{}", p.rel_path),
-            );
+            take(a, Some(i), Taker::Alias(a, p));
         }
     }
     let mut redirects = vec![Vec::new(); pages.len()];
@@ -1030,7 +1046,7 @@ fn name_redirects(
             let holder = match taken.get(&url) {
                 // The page redirects from there already (another of its aliases).
                 Some((Some(j), _)) if *j == i => continue,
-                Some((_, by)) => Some(by.clone()),
+                Some((_, by)) => Some(by.describe()),
                 None if search_dir => Some("the search index".to_string()),
                 None => None,
             };
@@ -1045,7 +1061,7 @@ fn name_redirects(
                 );
                 continue;
             }
-            let by = format!("the alias `{name}` of content/{}", p.rel_path);
+            let by = Taker::Name(format!("the alias `{name}` of content/{}", p.rel_path));
             taken.insert(url.clone(), (Some(i), by));
             redirects[i].push((n, format!("{url}/index.html")));
         }
