@@ -350,6 +350,7 @@ const WEIGHTS: [(EditKind, usize); 13] = [
 ];
 
 /// The whole site as the test knows it; [`Model::files`] is what must be on disk.
+#[derive(Clone)]
 struct Model {
     title: String,
     description: String,
@@ -374,7 +375,8 @@ fn template_text(name: &str, mark: u64) -> String {
         .join(name);
     let theme = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let html = format!("<p class=\"consistency-edit\">template edit {mark}</p>\n");
+    let stem = name.trim_end_matches(".html");
+    let html = format!("<p class=\"consistency-edit-{stem}\">template edit {mark}</p>\n");
     let (anchor, before) = if name == "base.html" {
         ("</footer>", true)
     } else {
@@ -1007,6 +1009,154 @@ views:
   - matrix: { slug: positions-by-tools, title: Positions by tools, rows: position, cols: tool, via: playbook }
 ";
 
+/// What serve must show as soon as it has applied an edit (before the search index catches up),
+/// by output path.
+#[derive(Debug)]
+enum Sees {
+    /// Served (200), with this text in it.
+    Has(String, String),
+    /// Served, without this text.
+    Lacks(String, String),
+    /// A 404.
+    Gone(String),
+    /// Served with exactly these bytes.
+    Exact(String, String),
+}
+
+/// Where `build` writes a section page (`content/notes/_index.md` -> `notes/index.html`).
+fn index_output(file: &str) -> String {
+    let folder = file
+        .strip_prefix("content/")
+        .and_then(|f| f.strip_suffix("_index.md"))
+        .expect("a section page under content/");
+    format!("{folder}index.html")
+}
+
+/// What an edit from `before` to `after` must show at once: the new text and title on the page,
+/// a new title in the backlinks of the pages it points at, a new link in its target's backlinks,
+/// a new tag's page, the new or renamed page, the redirects of new aliases, 404s for what is gone,
+/// the mark of an edited template, the site's new title or description on the home page, the new
+/// stylesheet. The full comparison with `build` covers the rest.
+fn sees(before: &Model, after: &Model) -> Vec<Sees> {
+    let mut out = Vec::new();
+    let old_of = |id: &str| before.pages.iter().find(|p| p.id == id);
+    let page_of = |id: &str| after.pages.iter().find(|p| p.id == id);
+    for p in &after.pages {
+        let url = p.output();
+        let Some(old) = old_of(&p.id) else {
+            out.push(Sees::Has(url, p.title.clone()));
+            continue;
+        };
+        if old.title != p.title {
+            out.push(Sees::Has(url.clone(), p.title.clone()));
+            for t in p.refs().filter(|t| *t != p.id) {
+                if let Some(target) = page_of(t) {
+                    out.push(Sees::Has(target.output(), p.title.clone()));
+                }
+            }
+        }
+        let old_text: Vec<&String> = std::iter::once(&old.intro)
+            .chain(old.sections.iter().flat_map(|(h, t)| [h, t]))
+            .collect();
+        for text in std::iter::once(&p.intro).chain(p.sections.iter().flat_map(|(h, t)| [h, t])) {
+            if !old_text.contains(&text) {
+                out.push(Sees::Has(url.clone(), text.clone()));
+            }
+        }
+        if old.vendor != p.vendor {
+            out.push(Sees::Has(url.clone(), p.vendor.clone()));
+        }
+        for l in p.links.iter().filter(|l| !old.links.contains(l)) {
+            if let Some(target) = page_of(l.target()) {
+                out.push(Sees::Has(target.output(), p.title.clone()));
+            }
+        }
+        for t in p.tags.iter().chain(&p.inline_tags) {
+            if !old.tags.contains(t) && !old.inline_tags.contains(t) {
+                out.push(Sees::Has(format!("tags/{t}/index.html"), p.title.clone()));
+            }
+        }
+    }
+    let outputs =
+        |m: &Model| -> BTreeSet<String> { m.pages.iter().flat_map(Page::outputs).collect() };
+    let (was, is) = (outputs(before), outputs(after));
+    out.extend(was.difference(&is).map(|gone| Sees::Gone(gone.clone())));
+    out.extend(
+        is.difference(&was)
+            .map(|new| Sees::Has(new.clone(), String::new())),
+    );
+    for (file, (_, text)) in &after.indexes {
+        if before.indexes.get(file).map(|(_, t)| t) != Some(text) {
+            out.push(Sees::Has(index_output(file), text.clone()));
+        }
+    }
+    let shows = |name: &str| match name {
+        "base.html" => "index.html".to_string(),
+        "section.html" => "tools/index.html".to_string(),
+        _ => after.pages[0].output(),
+    };
+    for name in TEMPLATES {
+        match (before.templates.get(name), after.templates.get(name)) {
+            (old, Some(mark)) if old != Some(mark) => {
+                out.push(Sees::Has(shows(name), format!("template edit {mark}")));
+            }
+            (Some(_), None) => {
+                let class = format!("consistency-edit-{}", name.trim_end_matches(".html"));
+                out.push(Sees::Lacks(shows(name), class));
+            }
+            _ => {}
+        }
+    }
+    if before.title != after.title {
+        out.push(Sees::Has("index.html".into(), after.title.clone()));
+    }
+    if before.description != after.description {
+        out.push(Sees::Has("index.html".into(), after.description.clone()));
+    }
+    if before.css != after.css {
+        let css = after.files()["static/extra.css"].clone();
+        out.push(Sees::Exact("extra.css".into(), css));
+    }
+    out
+}
+
+/// The expectations of [`sees`] that serve does not meet, in words.
+fn unmet(s: &Server, expected: &[Sees]) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in expected {
+        let (path, problem) = match e {
+            Sees::Has(path, text) | Sees::Lacks(path, text) | Sees::Exact(path, text) => {
+                let r = s.get(&target_of(path));
+                let body = String::from_utf8_lossy(&r.body);
+                let problem = match e {
+                    _ if r.status != 200 => Some(format!("answers {} instead of 200", r.status)),
+                    Sees::Has(..) if !body.contains(text.as_str()) => {
+                        Some(format!("does not show `{text}`"))
+                    }
+                    Sees::Lacks(..) if body.contains(text.as_str()) => {
+                        Some(format!("still shows `{text}`"))
+                    }
+                    Sees::Exact(..) if r.body != text.as_bytes() => {
+                        Some(format!("is not `{}`", text.trim_end()))
+                    }
+                    _ => None,
+                };
+                (path, problem)
+            }
+            Sees::Gone(path) => {
+                let r = s.get(&target_of(path));
+                let problem =
+                    (r.status != 404).then(|| format!("answers {} instead of 404", r.status));
+                (path, problem)
+            }
+        };
+        if let Some(p) = problem {
+            out.push(format!("{path} {p}"));
+        }
+    }
+    out
+}
+
 /// The files on disk, kept equal to the model's, one operation per edit.
 struct Disk<'a> {
     root: &'a Path,
@@ -1208,13 +1358,15 @@ fn wait_quiet(s: &Server, trail: &Trail, step: usize) -> u64 {
 }
 
 /// Build the site with `fieldbook build -o` and compare serve with it. `ever` holds every output
-/// path serve may have had; those the build does not make must be 404s. Returns the files compared.
+/// path serve may have had; those the build does not make must be 404s. A failure's message starts
+/// with `note`. Returns the files compared.
 fn compare(
     s: &Server,
     root: &Path,
     ever: &mut BTreeSet<String>,
     trail: &Trail,
     step: usize,
+    note: &str,
 ) -> usize {
     let out = tempfile::tempdir().expect("temp dir");
     let dest = out.path().join("site");
@@ -1293,7 +1445,7 @@ fn compare(
             .map(|(rel, _)| rel.as_str())
             .collect();
         let mut msg = format!(
-            "{} of {} built files differ from what serve sends, {} files gone from the build are still served (serve's status: {:?})\n",
+            "{note}{} of {} built files differ from what serve sends, {} files gone from the build are still served (serve's status: {:?})\n",
             wrong.len(),
             files.len(),
             stale.len(),
@@ -1376,7 +1528,7 @@ fn serve_matches_build_through_200_random_edits() {
     let s = Server::start(root, &[]);
     let mut generation = wait_quiet(&s, &trail, 0);
     let mut ever = BTreeSet::new();
-    let compared = compare(&s, root, &mut ever, &trail, 0);
+    let compared = compare(&s, root, &mut ever, &trail, 0, "");
     println!("step 0: {compared} files served as built");
     let mut rng = Rng(seed);
     let mut counts: BTreeMap<EditKind, usize> = BTreeMap::new();
@@ -1386,6 +1538,7 @@ fn serve_matches_build_through_200_random_edits() {
         // catching up afterwards is compared too (any other edit rebuilds it at once).
         let checkpoint = step % every == 0 || step == edits;
         // An edit that draws the value a field already has changes nothing: draw again.
+        let previous = model.clone();
         let before = model.files();
         let (kind, what, rename) = loop {
             let edit = if checkpoint && rng.chance(50) {
@@ -1408,6 +1561,21 @@ fn serve_matches_build_through_200_random_edits() {
         assert_eq!(ops, 1, "step {step} ({what}) should change one file");
         let context = format!("seed {seed}, step {step} ({kind:?}: {what})");
         generation = s.wait_generation_past(generation, EDIT_WAIT, &context);
+        // What the edit must show at once; if serve does not show it, the full comparison says
+        // whether serve or the test's expectation is wrong.
+        let missing = unmet(&s, &sees(&previous, &model));
+        if !missing.is_empty() {
+            wait_quiet(&s, &trail, step);
+            let note = format!(
+                "right after serve applied step {step}, it did not show the edit: {missing:?}"
+            );
+            println!("{note}");
+            compare(&s, root, &mut ever, &trail, step, &format!("{note}\n"));
+            trail.fail(
+                step,
+                &format!("{note}\nyet serve now matches `fieldbook build`, so the test expected what the site does not show: its expectation is wrong"),
+            );
+        }
         let (seen, failed) = failures_since(&s, seen_lines);
         seen_lines = seen;
         if !failed.is_empty() {
@@ -1422,7 +1590,7 @@ fn serve_matches_build_through_200_random_edits() {
         if checkpoint {
             let check = Instant::now();
             generation = wait_quiet(&s, &trail, step);
-            let compared = compare(&s, root, &mut ever, &trail, step);
+            let compared = compare(&s, root, &mut ever, &trail, step, "");
             println!(
                 "step {step}: {compared} files served as built (the comparison took {:.1} s; {:.1} s in)",
                 check.elapsed().as_secs_f64(),
