@@ -6,7 +6,8 @@
 //!     target/release/examples/serve_edits target/release/fieldbook /tmp/fb-10k --pages 10000
 //! ```
 //!
-//! Options: `--repeats N` (10), `--pages N` (run `python3 bench/gen.py N GEN_DIR` when GEN_DIR is
+//! Options: `--repeats N` (10), `--hugo-repeats N` (as many: Hugo rebuilds the 10,000-page site in
+//! about 20 s on each edit with `--disableFastRender`, so 3 keeps the run under an hour), `--pages N` (run `python3 bench/gen.py N GEN_DIR` when GEN_DIR is
 //! missing), `--no-hugo`, `--hugo-modes full,fast` (`full` is `hugo server --disableFastRender`,
 //! `fast` its default fast render; both by default).
 //!
@@ -475,8 +476,11 @@ fn settle(port: u16) {
 
 /// Times (reload, bytes served) of each fieldbook edit, by edit.
 type FieldbookTimes = Vec<(Vec<Duration>, Vec<Duration>)>;
-/// Times (live-reload message, Hugo's own `Total in`) of each Hugo edit, by edit.
-type HugoTimes = Vec<(Vec<Duration>, Vec<Duration>)>;
+/// Times (live-reload message, Hugo's own `Total in`) of each Hugo edit, and how many edits got no
+/// live-reload message, by edit.
+type HugoTimes = Vec<(Vec<Duration>, Vec<Duration>, usize)>;
+/// How long Hugo may take to send a reload before an edit counts as one it sent none for.
+const HUGO_LIMIT: Duration = Duration::from_secs(60);
 
 fn bench_fieldbook(bin: &str, src: &mut Sources, repeats: usize) -> (FieldbookTimes, (u64, u64)) {
     let serving = serve_client::start(bin, &src.root);
@@ -489,12 +493,12 @@ fn bench_fieldbook(bin: &str, src: &mut Sources, repeats: usize) -> (FieldbookTi
     // The template override exists before its timed edits (an untimed first copy).
     let (p, text) = src.template(0);
     src.note("templates/page.html");
-    std::fs::create_dir_all(p.parent().expect("templates/")).expect("mkdir templates");
     let mut times: FieldbookTimes = vec![(Vec::new(), Vec::new()); EDITS.len()];
     for e in RUN_ORDER {
         let name = EDITS[e];
         if e == 7 {
             let g = serve_client::status(port).0;
+            std::fs::create_dir_all(p.parent().expect("templates/")).expect("mkdir templates");
             std::fs::write(&p, &text).expect("copy the template");
             while serve_client::status(port).0 == g {
                 std::thread::sleep(Duration::from_millis(10));
@@ -642,11 +646,12 @@ fn bench_hugo(src: &mut Sources, repeats: usize, fast: bool) -> HugoTimes {
     if let Ok((_, m)) = ws.recv_timeout(Duration::from_secs(5)) {
         println!("hugo livereload: {m}");
     }
-    let mut out = vec![(Vec::new(), Vec::new()); EDITS.len()];
+    let mut out = vec![(Vec::new(), Vec::new(), 0); EDITS.len()];
     for e in RUN_ORDER {
         let name = EDITS[e];
         let mut times = Vec::new();
         let mut totals = Vec::new();
+        let mut missed = 0;
         for k in 0..repeats {
             let (op, _) = src.edit(e, k);
             while ws.try_recv().is_ok() {}
@@ -654,15 +659,20 @@ fn bench_hugo(src: &mut Sources, repeats: usize, fast: bool) -> HugoTimes {
             let t0 = Instant::now();
             op.apply();
             let at = loop {
-                let left = EDIT_LIMIT.saturating_sub(t0.elapsed());
-                let (when, msg) = ws
-                    .recv_timeout(left)
-                    .unwrap_or_else(|_| panic!("no livereload message from hugo ({name})"));
-                if msg.contains("\"reload\"") {
-                    break when;
+                let left = HUGO_LIMIT.saturating_sub(t0.elapsed());
+                match ws.recv_timeout(left) {
+                    Ok((when, msg)) if msg.contains("\"reload\"") => break Some(when),
+                    Ok(_) => continue,
+                    Err(_) => break None,
                 }
             };
-            times.push(at.duration_since(t0));
+            match at {
+                Some(at) => times.push(at.duration_since(t0)),
+                None => {
+                    println!("hugo sent no reload within {HUGO_LIMIT:?} for {name} #{k}");
+                    missed += 1;
+                }
+            }
             // Hugo prints its rebuild's time; then let it be quiet before the next edit.
             let quiet = Instant::now() + Duration::from_millis(1500);
             while let Ok((_, line)) = hugo
@@ -692,7 +702,7 @@ fn bench_hugo(src: &mut Sources, repeats: usize, fast: bool) -> HugoTimes {
             show(stats(&times)),
             show(stats(&totals))
         );
-        out[e] = (times, totals);
+        out[e] = (times, totals, missed);
     }
     out
 }
@@ -705,6 +715,8 @@ fn main() {
         (i < args.len()).then(|| args.remove(i))
     };
     let repeats: usize = flag("--repeats").map_or(10, |n| n.parse().expect("--repeats N"));
+    let hugo_repeats: usize =
+        flag("--hugo-repeats").map_or(repeats, |n| n.parse().expect("--hugo-repeats N"));
     let pages_wanted: Option<usize> = flag("--pages").map(|n| n.parse().expect("--pages N"));
     let modes = flag("--hugo-modes").unwrap_or_else(|| "full,fast".into());
     let no_hugo = match args.iter().position(|a| a == "--no-hugo") {
@@ -716,7 +728,7 @@ fn main() {
     };
     let (Some(bin), Some(gen)) = (args.first().cloned(), args.get(1).cloned()) else {
         eprintln!(
-            "usage: serve_edits FIELDBOOK_BINARY GEN_DIR [--pages N] [--repeats N] [--no-hugo] [--hugo-modes full,fast]"
+            "usage: serve_edits FIELDBOOK_BINARY GEN_DIR [--pages N] [--repeats N] [--hugo-repeats N] [--no-hugo] [--hugo-modes full,fast]"
         );
         std::process::exit(2);
     };
@@ -787,7 +799,7 @@ fn main() {
                 other => panic!("unknown Hugo mode {other}: full or fast"),
             };
             let mut src = sources(Engine::Hugo, &hugo_dir);
-            let times = bench_hugo(&mut src, repeats, fast);
+            let times = bench_hugo(&mut src, hugo_repeats, fast);
             src.restore();
             hugo.push((
                 if fast {
@@ -802,7 +814,7 @@ fn main() {
 
     println!();
     println!(
-        "{page_count} pages, {repeats} edits of each kind; median / p90; fieldbook's times are to the `reload` event and to the new bytes served, Hugo's to its live-reload message"
+        "{page_count} pages, {repeats} edits of each kind for fieldbook, {hugo_repeats} for Hugo; median / p90; fieldbook's times are to the `reload` event and to the new bytes served, Hugo's to its live-reload message"
     );
     println!();
     let mut head = "| edit | fieldbook reload | fieldbook bytes served |".to_string();
@@ -823,7 +835,11 @@ fn main() {
                 (Some((a, _)), Some((b, _))) if b > 0.0 => format!("{:.2}", a / b),
                 _ => "-".into(),
             };
-            row += &format!(" {} | {ratio} |", show(h));
+            let missed = match times[e].2 {
+                0 => String::new(),
+                n => format!(" ({n} without reload)"),
+            };
+            row += &format!(" {}{missed} | {ratio} |", show(h));
         }
         println!("{row}");
     }
