@@ -1,4 +1,4 @@
-//! What the serve benchmarks share (`serve_latency`, `serve_soak`): start `fieldbook serve` on a site
+//! What the serve benchmarks share (`serve_latency`, `serve_soak`, `serve_edits`): start `fieldbook serve` on a site
 //! and follow its live-reload events.
 
 use std::io::{BufRead, BufReader, Write};
@@ -67,4 +67,52 @@ pub fn events(port: u16) -> Receiver<(Instant, String)> {
         }
     });
     rx
+}
+
+/// GET `path` from the server on `port`: the status and the body (the server closes every
+/// connection after its response, so the body is what follows the head).
+#[allow(dead_code)] // not every benchmark that shares this file asks for pages
+pub fn get(port: u16, path: &str) -> (u16, Vec<u8>) {
+    use std::io::Read;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read reply");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of the reply's head");
+    let status = String::from_utf8_lossy(&raw[..end])
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status code");
+    (status, raw[end + 4..].to_vec())
+}
+
+/// `/__fieldbook/status`: how many change sets the server has applied, and whether nothing is
+/// pending (the search index included).
+#[allow(dead_code)] // not every benchmark that shares this file waits on it
+pub fn status(port: u16) -> (u64, bool) {
+    let (code, body) = get(port, "/__fieldbook/status");
+    assert_eq!(code, 200, "status answered {code}");
+    let text = String::from_utf8_lossy(&body);
+    let number = |key: &str| {
+        text.split(&format!("\"{key}\":"))
+            .nth(1)
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+            })
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+    };
+    let generation = number("generation").parse().expect("generation");
+    (generation, number("settled") == "true")
 }

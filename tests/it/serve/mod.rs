@@ -2,6 +2,7 @@
 //! loopback port, a raw HTTP client and a server-sent-events reader. Every wait is bounded.
 
 mod browser;
+mod consistency;
 mod http;
 mod live;
 mod load;
@@ -166,6 +167,60 @@ impl Server {
     /// GET a path with the right Host header.
     pub fn get(&self, path: &str) -> Reply {
         request(self.port, "GET", path, &format!("127.0.0.1:{}", self.port))
+    }
+
+    /// The server's `/__fieldbook/status`: how many change sets it has applied, and whether nothing
+    /// is pending (the search index included).
+    pub fn status(&self) -> (u64, bool) {
+        let r = self.get("/__fieldbook/status");
+        assert_eq!(r.status, 200, "status: {} {}", r.status, r.text());
+        let v: serde_json::Value = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|e| panic!("status is not JSON ({e}): {}", r.text()));
+        let generation = v["generation"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no generation in {v}"));
+        let settled = v["settled"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("no settled in {v}"));
+        (generation, settled)
+    }
+
+    /// Wait until the status's generation has grown past `past` and return it; after `within`, fail
+    /// with `context` (what the caller was waiting for) and what the server printed.
+    pub fn wait_generation_past(&self, past: u64, within: Duration, context: &str) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let (generation, _) = self.status();
+            if generation > past {
+                return generation;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{context}: serve's generation stayed at {generation} (waiting for more than {past}) for {within:?}\nserver:\n{}",
+                    self.printed()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Wait until the status says settled, and return its generation; after `within`, fail with
+    /// `context` and what the server printed.
+    pub fn wait_settled(&self, within: Duration, context: &str) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let (generation, settled) = self.status();
+            if settled {
+                return generation;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{context}: serve was not settled after {within:?} (generation {generation})\nserver:\n{}",
+                    self.printed()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Open the live-reload stream.
