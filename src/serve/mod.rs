@@ -182,7 +182,10 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
         if !matches!(outcome, Outcome::Failed(_) | Outcome::Unchanged(_)) {
             shared.publish(session.files());
         }
-        shared.applied(session.settled());
+        let lists = session.lists_pending();
+        if !lists {
+            shared.applied(session.settled());
+        }
         match outcome {
             Outcome::Updated { paths, all, report } => {
                 shared.hub.send(&Message::Reload {
@@ -255,7 +258,10 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
                 }
                 Outcome::Css(_) | Outcome::Unchanged(_) => {}
             }
-            shared.settled(session.settled());
+        }
+        if lists {
+            // The change set counts as applied once its lists are out too.
+            shared.applied(session.settled());
         }
     }
     Ok(())

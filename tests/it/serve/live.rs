@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{fixture, write, Server};
+use super::{fixture, write, Server, WAIT};
 
 #[test]
 fn an_edit_sends_a_reload_for_that_page_and_serves_the_new_text() {
@@ -27,7 +27,7 @@ fn an_edit_sends_a_reload_for_that_page_and_serves_the_new_text() {
         .text()
         .contains("With a second paragraph."));
     s.wait_printed("page only", 1);
-    s.wait_settled();
+    s.wait_settled(WAIT, "the search index");
     let manifest = s.get("/search/manifest.json").text();
     // A new first paragraph is the page's summary, which its section index shows too.
     write(
@@ -48,7 +48,7 @@ fn an_edit_sends_a_reload_for_that_page_and_serves_the_new_text() {
     assert_eq!(reload["paths"], serde_json::json!(["notes/index.html"]));
     assert!(s.get("/notes/").text().contains("A lonely note, edited."));
     // The search index follows once the reload is out.
-    s.wait_settled();
+    s.wait_settled(WAIT, "the search index");
     assert_ne!(
         s.get("/search/manifest.json").text(),
         manifest,
@@ -243,7 +243,7 @@ fn deleted_and_renamed_files_are_followed() {
     events.next("reload");
     s.wait_body("/notes/alone/", "A lonely note.");
     assert_eq!(s.get("/notes/solo/").status, 404, "{}", s.printed());
-    s.wait_settled();
+    s.wait_settled(WAIT, "the search index");
     std::fs::remove_file(site.path().join("content/notes/alone.md")).unwrap();
     events.next("reload");
     s.wait_gone("/notes/alone/");

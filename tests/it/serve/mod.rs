@@ -228,12 +228,6 @@ impl Server {
         Events::open(self.port)
     }
 
-    /// Poll `/__fieldbook/status` until nothing is pending (the search index and the whole-site files
-    /// caught up with the last edit).
-    pub fn wait_settled(&self) {
-        self.wait_body("/__fieldbook/status", "\"settled\":true");
-    }
-
     /// Poll until `path` answers 404.
     pub fn wait_gone(&self, path: &str) {
         let deadline = Instant::now() + WAIT;
