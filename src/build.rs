@@ -91,7 +91,7 @@ pub fn load_config(root: &Path, base_url: Option<&str>) -> Result<SiteConfig, Ve
         }
     }
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        vec![Diagnostic::error("no-config", format!("cannot read site.yaml in {}: {e}", root.display()))
+        vec![Diagnostic::setup("no-config", format!("cannot read site.yaml in {}: {e}", root.display()))
             .in_file("site.yaml")
             .with_help("run fieldbook in a site's folder (the one with site.yaml), pass --root DIR, or create a site with `fieldbook init DIR`")]
     })?;
@@ -173,7 +173,7 @@ pub type Parsed = Result<(Page, Vec<Diagnostic>), Vec<Diagnostic>>;
 pub fn read_page(config: &SiteConfig, content_dir: &Path, rel: &Path) -> Parsed {
     let shown = Path::new("content").join(rel);
     let bytes = std::fs::read(content_dir.join(rel)).map_err(|e| {
-        vec![Diagnostic::error("io", format!("cannot read: {e}"))
+        vec![Diagnostic::setup("io", format!("cannot read: {e}"))
             .in_file(&shown)
             .with_help("check the file's permissions")]
     })?;

@@ -42,6 +42,8 @@ impl Source {
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// Whose problem it is: the site's content, or the setup around it (decides the exit code).
+    pub kind: ErrorKind,
     /// A short stable name for the kind of problem, e.g. `unknown-ref`.
     pub code: &'static str,
     pub message: String,
@@ -53,16 +55,36 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// Whose problem a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Something in the site: a page, a template, site.yaml's contents.
+    Content,
+    /// Something around it: the disk, the command line, the output folder.
+    Setup,
+}
+
 impl Diagnostic {
     /// An error with no file attached (I/O on the output folder, a bad command line value...).
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            kind: ErrorKind::Content,
             code,
             message: message.into(),
             file: None,
             span: None,
             help: None,
+        }
+    }
+
+    /// An error of the setup rather than of the site's content: a file that cannot be read or
+    /// written, no site.yaml, an output folder that is refused or busy. `fieldbook` exits with 2
+    /// when every error is one of these, with 1 when the content has errors.
+    pub fn setup(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            kind: ErrorKind::Setup,
+            ..Diagnostic::error(code, message)
         }
     }
 

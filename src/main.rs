@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use fieldbook::diagnostics::ErrorKind;
 use fieldbook::diagnostics::{render_json, render_terminal};
 use fieldbook::{BuildOptions, Diagnostic};
 
@@ -258,11 +259,10 @@ fn summary(diags: &[Diagnostic]) -> String {
 }
 
 fn exit_code(diags: &[Diagnostic]) -> ExitCode {
-    let setup = ["io", "output-refused", "output-busy", "no-config"];
     if diags
         .iter()
         .filter(|d| d.is_error())
-        .all(|d| setup.contains(&d.code))
+        .all(|d| d.kind == ErrorKind::Setup)
     {
         ExitCode::from(2)
     } else {

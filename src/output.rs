@@ -92,7 +92,7 @@ pub fn prepare(root: &Path, output: &Path) -> Result<Staging, Diagnostic> {
     let root_abs = absolute(root);
     let content = root_abs.join("content");
     let refuse = |why: String| {
-        Diagnostic::error(
+        Diagnostic::setup(
             "output-refused",
             format!(
                 "refusing to write the site into {}: {why}",
@@ -171,7 +171,7 @@ pub fn prepare(root: &Path, output: &Path) -> Result<Staging, Diagnostic> {
 /// Take the lock of an output folder, or say that another build holds it.
 fn lock(path: &Path, output: &Path) -> Result<Lock, Diagnostic> {
     let busy = || {
-        Diagnostic::error(
+        Diagnostic::setup(
             "output-busy",
             format!(
                 "another fieldbook build is writing into {} right now; nothing was written",
@@ -339,7 +339,7 @@ fn remove_tree(dir: &Path) -> io::Result<()> {
 }
 
 fn io_error(path: &Path, e: &io::Error) -> Diagnostic {
-    Diagnostic::error("io", format!("cannot write {}: {e}", path.display()))
+    Diagnostic::setup("io", format!("cannot write {}: {e}", path.display()))
         .with_help("check that the folder is writable and the disk is not full")
 }
 

@@ -75,7 +75,7 @@ pub fn read_tree(root: &Path, dir: &Path, shown: &str) -> Result<Vec<ThemeFile>,
         match std::fs::read(&path) {
             Ok(bytes) => out.push(ThemeFile { path: rel, bytes }),
             Err(e) => diags.push(
-                Diagnostic::error("io", format!("cannot read: {e}"))
+                Diagnostic::setup("io", format!("cannot read: {e}"))
                     .in_file(format!("{shown}/{rel}"))
                     .with_help("check the file's permissions"),
             ),

@@ -83,7 +83,7 @@ pub fn new_page(root: &Path, kind: &str, title: &str) -> Result<PathBuf, Vec<Dia
 }
 
 fn io_error(shown: &str, e: &std::io::Error) -> Diagnostic {
-    Diagnostic::error("io", format!("cannot write {shown}: {e}"))
+    Diagnostic::setup("io", format!("cannot write {shown}: {e}"))
         .with_help("check that the folder is writable")
 }
 

@@ -202,7 +202,14 @@ pub fn outside_error(path: &Path, shown: &str, why: &Outside) -> Diagnostic {
             "check the file's permissions",
         ),
     };
-    Diagnostic::error(code, msg).in_file(shown).with_help(help)
+    // A file that cannot be read is the setup's problem, not the content's.
+    (if code == "io" {
+        Diagnostic::setup
+    } else {
+        Diagnostic::error
+    })(code, msg)
+    .in_file(shown)
+    .with_help(help)
 }
 
 fn walk_error(err: &walkdir::Error, shown_of: &dyn Fn(&Path) -> String) -> Diagnostic {
@@ -239,7 +246,8 @@ fn walk_error(err: &walkdir::Error, shown_of: &dyn Fn(&Path) -> String) -> Diagn
             "check the file's permissions",
         )
     };
-    let d = Diagnostic::error(code, msg).with_help(help);
+    let d = // A file that cannot be read is the setup's problem, not the content's.
+    (if code == "io" { Diagnostic::setup } else { Diagnostic::error })(code, msg).with_help(help);
     match err.path() {
         Some(p) => d.in_file(shown_of(p)),
         None => d,

@@ -74,7 +74,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
         .ok()
         .filter(|r| r.join("site.yaml").is_file())
         .ok_or_else(|| {
-            Diagnostic::error(
+            Diagnostic::setup(
                 "no-config",
                 format!("no site.yaml in {}", opts.root.display()),
             )
@@ -280,7 +280,7 @@ fn report_failure(out: &dyn Reporter, shared: &Shared, diags: &[Diagnostic]) {
 }
 
 fn io_error(msg: &str) -> Diagnostic {
-    Diagnostic::error("io", msg.to_string())
+    Diagnostic::setup("io", msg.to_string())
 }
 
 /// Listen on the asked address and port; without an explicit port, try the next few when the default
@@ -314,7 +314,7 @@ fn listen(opts: &ServeOptions, out: &dyn Reporter) -> Result<TcpListener, Diagno
                 ));
             }
             Err(e) => {
-                return Err(Diagnostic::error(
+                return Err(Diagnostic::setup(
                     "io",
                     format!("cannot listen on {}:{port}: {e}", opts.bind),
                 )
