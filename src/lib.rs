@@ -12,10 +12,24 @@
 //! 7. [`search`]: the search index (sharded, for the browser), and [`output`]: atomic write of the
 //!    whole site
 //!
-//! [`build`] runs them in sequence; [`serve`] runs them in memory, again on every change, and serves
-//! the result with live reload; [`dates`] adds last-updated dates from git, and [`scaffold`] writes
-//! new sites and pages for `init` and `new`. Every stage reports problems as [`diagnostics::Diagnostic`]s, and
-//! all of a run's problems are reported together.
+//! [`build`] runs them in sequence. [`session`] keeps their results in memory and applies a change
+//! set to them incrementally (see its docs for the three ways it does); [`serve`] only watches the
+//! sources, asks the session to apply what changed, serves the session's [`output::Files`] and
+//! reloads the open pages. [`dates`] adds last-updated dates from git, and [`scaffold`] writes new
+//! sites and pages for `init` and `new`. Every stage reports problems as
+//! [`diagnostics::Diagnostic`]s, all of a run's problems are reported together, and each
+//! diagnostic's [`diagnostics::ErrorKind`] (the content's problem or the setup's) decides the exit
+//! code.
+//!
+//! ```text
+//!   serve (watch, http, reload)          build / check (once)
+//!              │                                │
+//!           session ── patch, plan ──┐          │
+//!              │                     v          v
+//!   config, content, schema -> markdown -> graph -> views -> render -> output, search
+//! ```
+//! Each layer uses only the layers below it: `serve` imports the session and the output map, never
+//! the stages.
 
 // Diagnostics are the error type of every stage; they travel only on the failure path, so their size
 // (a message, a span and a hint) costs nothing where speed matters.

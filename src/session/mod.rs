@@ -1,6 +1,24 @@
 //! The incremental engine: keeps every content file parsed, the last good site and the files made
-//! from it, and turns a change set into the smallest rebuild the planner ([`plan`]) allows. `serve`
-//! drives it: it watches, calls [`Session::apply`], publishes [`Session::files`] and reloads.
+//! from it, and turns a change set into the smallest rebuild that is still exact. `serve` drives
+//! it: it watches, calls [`Session::apply`], publishes [`Session::files`] and reloads.
+//!
+//! Three ways to apply a change set, cheapest first:
+//!
+//! 1. **Pages only** ([`plan::tier`]): the edited pages show the rest of the site what they showed
+//!    before (same front matter, title, summary, headings, links, tags): only they are rendered.
+//! 2. **Patch** ([`patch`]): what other pages see of a page changed, or pages came or went, but not
+//!    site.yaml, the templates, the files beside pages or an embed. The last good site is patched in
+//!    place: the lookup again only if a name changed, the links of the pages that can see the change
+//!    resolved again, edges and backlinks patched, the views made from the pages' cards, and only
+//!    the outputs that can show the change (the candidates) prepared and compared by fingerprint.
+//!    The pages go out first; the indexes, tags and matrices among the candidates follow
+//!    ([`Session::finish_lists`]), then the whole-site files and the search index
+//!    ([`Session::refresh_search`]).
+//! 3. **Site** (everything else): graph and views from the cached pages, every output's context
+//!    fingerprinted, and the outputs whose print moved rendered.
+//!
+//! Whatever the way, the served files end as `fieldbook build` would write them: the consistency
+//! test (`tests/it/serve/consistency.rs`) compares them byte for byte after 200 random edits.
 //!
 //! Nothing here writes to disk: the site is a map of output paths to bytes (or to files read when
 //! asked for), so `serve` never touches a `public/` made by `build`. A rebuild that finds errors
