@@ -882,7 +882,7 @@ proptest! {
                 prop_assert!(!path.contains('\\'), "{loc:?}");
                 prop_assert!(path.split('/').all(|s| s != "." && s != ".."), "{loc:?}");
             }
-            Resolved::Events | Resolved::Script | Resolved::NotFound => {}
+            Resolved::Events | Resolved::Script | Resolved::Status | Resolved::NotFound => {}
         }
     }
 
