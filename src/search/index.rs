@@ -1,19 +1,24 @@
-//! Search: the index builder. Documents in, a sharded index out (see [`super`] for the file layout).
+//! Search: the index's arithmetic. How a document becomes terms with frequencies ([`Part`]), what
+//! one posting weighs ([`weight`]), and [`Index`], the whole index in memory as the browser sees it
+//! (see [`super`] for the file layout), which [`super::query`] searches for the tests.
 //!
-//! Ranking is BM25F-style and mostly done here, at build time: each (term, document) pair gets one
-//! small integer weight that already holds the term's frequency in each field (title, headings,
-//! fields and tags, description, body, each with its own boost), the saturation and the length
+//! Ranking is BM25F-style and mostly done at build time: each (term, document) pair gets one small
+//! integer weight that already holds the term's frequency in each field (title, headings, fields
+//! and tags, description, body, each with its own boost), the saturation and the length
 //! normalization of BM25, and a bonus for a title or heading match. The browser only multiplies
 //! weights by the terms' IDF (from the posting lists' lengths) and adds them up, so it needs no
 //! per-document statistics, and a posting is just (document, weight).
+//!
+//! Length normalization uses coarse lengths ([`coarse`]: four significant bits, so within 6 % of
+//! the real one) for both the document and the pivot (the average length), so that a small edit
+//! leaves the weights of a page's other terms, and the pivot leaves every weight, as they were: see
+//! [`super::live`].
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use rayon::prelude::*;
-
-use super::tokenize::{self, cmp_utf16};
-use super::{SearchDoc, ShardedFiles};
+use super::tokenize;
+use super::SearchDoc;
 
 /// Field boosts: how much one occurrence of a term counts in each part of a page.
 pub const TITLE_BOOST: f32 = 5.0;
@@ -34,8 +39,9 @@ pub const TITLE_BONUS: f32 = 1.2;
 pub const HEADING_BONUS: f32 = 0.3;
 /// Weights are stored as `round(weight * SCALE)`, between 1 and 255.
 pub const SCALE: f32 = 20.0;
-/// A term shard is closed once its JSON reaches this many bytes (before compression).
-pub const SHARD_BYTES: usize = 48 * 1024;
+/// A term shard may end once its JSON reaches this many bytes (before compression): it ends after
+/// the first term that is a cut point (see [`super::shards::cuts`]).
+pub const SHARD_BYTES: usize = 32 * 1024;
 
 /// A kind as the index lists it: documents of one kind have consecutive ids, so a kind filter is a
 /// range check and costs nothing per document.
@@ -95,51 +101,73 @@ impl Hasher for TermHasher {
     }
 }
 
-type TermMap<V> = HashMap<String, V, BuildHasherDefault<TermHasher>>;
+/// A hash map keyed by terms, with [`TermHasher`].
+pub(crate) type TermMap<V> = HashMap<String, V, BuildHasherDefault<TermHasher>>;
 
-#[derive(Default, Clone, Copy)]
-struct Acc {
-    tf: f32,
-    title: bool,
-    heading: bool,
+/// What a document holds of one term, packed in 32 bits: its boosted frequency in half units (every
+/// boost is a multiple of 0.5, so the sum is exact), and whether it is in the title and in a heading.
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Acc(u32);
+
+impl Acc {
+    const TITLE: u32 = 1;
+    const HEADING: u32 = 2;
+
+    fn add(&mut self, half_units: u32, title: bool, heading: bool) {
+        let tf = (self.0 >> 2).saturating_add(half_units).min(u32::MAX >> 2);
+        self.0 = (tf << 2)
+            | (self.0 & (Self::TITLE | Self::HEADING))
+            | if title { Self::TITLE } else { 0 }
+            | if heading { Self::HEADING } else { 0 };
+    }
+
+    /// The boosted frequency.
+    fn tf(self) -> f32 {
+        (self.0 >> 2) as f32 * 0.5
+    }
+}
+
+/// A boost in the half units of [`Acc`].
+const fn half_units(boost: f32) -> u32 {
+    (boost * 2.0) as u32
 }
 
 const NONE: u32 = u32::MAX;
 
-/// One document's terms: (term id in its worker's vocabulary, frequency).
-struct DocEntry {
-    id: u32,
-    body_len: usize,
-    terms: Vec<(u32, Acc)>,
+/// One document's terms: (term id in its [`Part`]'s vocabulary, frequency), in order of first
+/// occurrence, and the length of its body (description and section text) in terms.
+pub(crate) struct DocEntry {
+    pub(crate) body_len: u32,
+    pub(crate) terms: Vec<(u32, Acc)>,
 }
 
 /// What one worker tokenizes: its own vocabulary (so terms are allocated once per worker, not once
 /// per document) and its documents' terms as ids into it.
 #[derive(Default)]
-struct Part {
+pub(crate) struct Part {
     ids: TermMap<u32>,
-    terms: Vec<String>,
-    docs: Vec<DocEntry>,
+    /// The vocabulary, by id.
+    pub(crate) terms: Vec<String>,
     /// Per term id: where it is in the current document's list, or [`NONE`].
     slot: Vec<u32>,
     buf: String,
 }
 
 impl Part {
-    fn add_doc(mut self, id: u32, doc: &SearchDoc) -> Part {
+    /// Tokenize one document into this part's vocabulary.
+    pub(crate) fn tokenize(&mut self, doc: &SearchDoc) -> DocEntry {
         let mut entries: Vec<(u32, Acc)> = Vec::with_capacity(256);
-        let mut body_len = 0usize;
+        let mut body_len = 0u32;
         let Part {
             ids,
             terms,
             slot,
             buf,
-            ..
-        } = &mut self;
-        let mut add = |text: &str, boost: f32, title: bool, heading: bool, body: bool| {
+        } = self;
+        let mut add = |text: &str, boost: u32, title: bool, heading: bool, body: bool| {
             tokenize::for_each_term(text, buf, |t| {
                 if body {
-                    body_len += 1;
+                    body_len = body_len.saturating_add(1);
                 }
                 let tid = match ids.get(t) {
                     Some(&i) => i,
@@ -156,84 +184,37 @@ impl Part {
                     *at = entries.len() as u32;
                     entries.push((tid, Acc::default()));
                 }
-                let acc = &mut entries[*at as usize].1;
-                acc.tf += boost;
-                acc.title |= title;
-                acc.heading |= heading;
+                entries[*at as usize].1.add(boost, title, heading);
             });
         };
-        add(&doc.title, TITLE_BOOST, true, false, false);
+        add(&doc.title, half_units(TITLE_BOOST), true, false, false);
         if let Some(d) = &doc.description {
-            add(d, DESCRIPTION_BOOST, false, false, true);
+            add(d, half_units(DESCRIPTION_BOOST), false, false, true);
         }
         for t in &doc.tags {
-            add(t, FIELD_BOOST, false, false, false);
+            add(t, half_units(FIELD_BOOST), false, false, false);
         }
         for (_, v) in &doc.fields {
-            add(v, FIELD_BOOST, false, false, false);
+            add(v, half_units(FIELD_BOOST), false, false, false);
         }
         for s in &doc.sections {
             if !s.heading.is_empty() {
-                add(&s.heading, HEADING_BOOST, false, true, false);
+                add(&s.heading, half_units(HEADING_BOOST), false, true, false);
             }
-            add(&s.text, 1.0, false, false, true);
+            add(&s.text, half_units(1.0), false, false, true);
         }
         for (tid, _) in &entries {
             self.slot[*tid as usize] = NONE;
         }
-        self.docs.push(DocEntry {
-            id,
+        DocEntry {
             body_len,
             terms: entries,
-        });
-        self
-    }
-}
-
-/// Tokenize every document (in parallel) and gather the postings of every term, by document id.
-fn postings(docs: &[SearchDoc]) -> Vec<(String, Vec<(u32, u8)>)> {
-    let mut parts: Vec<Part> = docs
-        .par_iter()
-        .enumerate()
-        .with_min_len(64)
-        .fold(Part::default, |part, (i, d)| part.add_doc(i as u32, d))
-        .collect();
-    // Workers took contiguous runs of documents: in order of their first one, ids ascend.
-    parts.sort_by_key(|p| p.docs.first().map_or(0, |d| d.id));
-    let total: usize = parts
-        .iter()
-        .flat_map(|p| p.docs.iter().map(|d| d.body_len))
-        .sum();
-    let avg_len = total as f32 / docs.len().max(1) as f32;
-    let mut global: TermMap<u32> = TermMap::default();
-    let mut terms: Vec<(String, Vec<(u32, u8)>)> = Vec::new();
-    for part in parts {
-        let remap: Vec<u32> = part
-            .terms
-            .into_iter()
-            .map(|t| match global.get(t.as_str()) {
-                Some(&g) => g,
-                None => {
-                    let g = terms.len() as u32;
-                    global.insert(t.clone(), g);
-                    terms.push((t, Vec::new()));
-                    g
-                }
-            })
-            .collect();
-        for d in part.docs {
-            for (tid, acc) in d.terms {
-                terms[remap[tid as usize] as usize]
-                    .1
-                    .push((d.id, weight(acc, d.body_len, avg_len)));
-            }
         }
     }
-    terms
 }
 
 /// Append a number in decimal (the shards hold millions of them; `write!` is slow for that).
-fn push_int(out: &mut String, mut n: u32) {
+pub(crate) fn push_int(out: &mut Vec<u8>, mut n: u32) {
     let mut digits = [0u8; 10];
     let mut i = digits.len();
     loop {
@@ -244,19 +225,35 @@ fn push_int(out: &mut String, mut n: u32) {
             break;
         }
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+    out.extend_from_slice(&digits[i..]);
 }
 
-/// The stored weight of a term in a document.
-fn weight(acc: Acc, body_len: usize, avg_len: f32) -> u8 {
-    let norm = 1.0 - B + B * (body_len as f32 / avg_len.max(1.0));
-    let mut w = acc.tf * (K1 + 1.0) / (acc.tf + K1 * norm);
-    if acc.title {
+/// A length rounded to four significant bits (the middle of its bucket): 1 to 15 stay as they are,
+/// larger lengths move by at most 1/16. Length normalization works on these, so that most edits
+/// leave a page's coarse length, and one page leaves the site's coarse average, unchanged.
+pub fn coarse(n: u32) -> u32 {
+    if n < 16 {
+        return n;
+    }
+    let shift = 28 - n.leading_zeros();
+    ((n >> shift) << shift) + (1 << (shift - 1))
+}
+
+/// The pivot of length normalization for documents whose body lengths add up to `total`.
+pub(crate) fn pivot(total: u64, docs: usize) -> u32 {
+    let avg = total / docs.max(1) as u64;
+    coarse(u32::try_from(avg).unwrap_or(u32::MAX)).max(1)
+}
+
+/// The stored weight of a term in a document of (coarse) body length `len`, given the pivot.
+pub(crate) fn weight(acc: Acc, len: u32, pivot: u32) -> u8 {
+    let norm = 1.0 - B + B * (len as f32 / pivot.max(1) as f32);
+    let tf = acc.tf();
+    let mut w = tf * (K1 + 1.0) / (tf + K1 * norm);
+    if acc.0 & Acc::TITLE != 0 {
         w += TITLE_BONUS;
     }
-    if acc.heading {
+    if acc.0 & Acc::HEADING != 0 {
         w += HEADING_BONUS;
     }
     (w * SCALE).round().clamp(1.0, 255.0) as u8
@@ -268,52 +265,19 @@ impl Index {
         Index::build_with(kinds, docs, SHARD_BYTES)
     }
 
-    /// [`Index::build`] with another shard size.
+    /// [`Index::build`] with another shard size. It builds the [`super::Live`] index of the same
+    /// documents and reads it out, so that it is what the files hold.
     pub fn build_with(
         kinds: &[(String, String)],
-        mut docs: Vec<SearchDoc>,
+        docs: Vec<SearchDoc>,
         shard_bytes: usize,
     ) -> Index {
-        let rank = |k: &Option<String>| {
-            k.as_ref()
-                .and_then(|k| kinds.iter().position(|(n, _)| n == k))
-                .unwrap_or(kinds.len())
-        };
-        docs.sort_by(|a, b| {
-            (rank(&a.kind), &a.url, &a.title).cmp(&(rank(&b.kind), &b.url, &b.title))
-        });
-        let mut ranges = Vec::new();
-        for (i, (name, label)) in kinds.iter().enumerate() {
-            let start = docs.partition_point(|d| rank(&d.kind) < i) as u32;
-            let end = docs.partition_point(|d| rank(&d.kind) <= i) as u32;
-            if end > start {
-                ranges.push(KindRange {
-                    name: name.clone(),
-                    label: label.clone(),
-                    start,
-                    end,
-                });
-            }
-        }
-
-        let mut terms = postings(&docs);
-        terms.par_sort_unstable_by(|a, b| cmp_utf16(&a.0, &b.0));
-
-        // Cut into shards by their serialized size.
-        let mut bounds = vec![String::new()];
-        let mut shard_starts = vec![0];
-        let mut size = 0;
-        for (i, (term, list)) in terms.iter().enumerate() {
-            if size >= shard_bytes {
-                bounds.push(super::shards::boundary(&terms[i - 1].0, term));
-                shard_starts.push(i);
-                size = 0;
-            }
-            size += term.len() + 6 + list.len() * 6;
-        }
+        let keyed = super::live::keyed(kinds, docs);
+        let mut live = super::Live::build(kinds, keyed.clone(), shard_bytes);
+        let (kinds, terms, bounds, shard_starts) = live.reference();
         Index {
-            docs,
-            kinds: ranges,
+            docs: keyed.into_iter().map(|(_, d)| d).collect(),
+            kinds,
             terms,
             bounds,
             shard_starts,
@@ -334,49 +298,20 @@ impl Index {
     /// The postings of one term.
     pub fn postings(&self, term: &str) -> Option<&[(u32, u8)]> {
         self.terms
-            .binary_search_by(|(t, _)| cmp_utf16(t, term))
+            .binary_search_by(|(t, _)| tokenize::cmp_utf16(t, term))
             .ok()
             .map(|i| self.terms[i].1.as_slice())
     }
 
     /// Serialize a shard as JSON: `{"term":[id,weight,id-delta,weight,...],...}`.
     pub fn shard_json(&self, i: usize) -> String {
-        let terms = self.shard(i);
-        let mut out = String::with_capacity(terms.len() * 24);
-        out.push('{');
-        for (n, (term, list)) in terms.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
-            out.push_str(&serde_json::Value::from(term.as_str()).to_string());
-            out.push_str(":[");
-            let mut prev = 0;
-            for (k, (doc, w)) in list.iter().enumerate() {
-                if k > 0 {
-                    out.push(',');
-                }
-                push_int(&mut out, doc - prev);
-                out.push(',');
-                push_int(&mut out, u32::from(*w));
-                prev = *doc;
-            }
-            out.push(']');
+        let mut out = Vec::new();
+        super::shards::write_open(&mut out);
+        for (n, (term, list)) in self.shard(i).iter().enumerate() {
+            super::shards::write_term(&mut out, n, term, list.iter().copied());
         }
-        out.push('}');
-        out
-    }
-
-    /// Every file of the index, compressed where it pays. See [`super`] for the layout.
-    pub fn files(&self) -> ShardedFiles {
-        let shards = (0..self.bounds.len())
-            .into_par_iter()
-            .map(|i| self.shard_json(i).into_bytes());
-        let docs = self.docs.par_chunks(super::DOCS_PER_FILE).map(|chunk| {
-            let group: Vec<super::DocJson> =
-                chunk.iter().map(|d| super::DocJson::new(d, self)).collect();
-            serde_json::to_vec(&group).unwrap_or_default()
-        });
-        ShardedFiles::new(self, shards, docs)
+        super::shards::write_close(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -505,38 +440,54 @@ mod tests {
     }
 
     #[test]
-    fn documents_are_cut_into_files_of_docs_per_file_in_id_order() {
-        let per = crate::search::DOCS_PER_FILE;
-        let docs: Vec<SearchDoc> = (0..2 * per + 1)
+    fn documents_are_cut_into_files_of_five_to_twelve_in_id_order() {
+        use crate::search::live::{GROUP_MAX, GROUP_MIN};
+        let docs: Vec<SearchDoc> = (0..200)
             .map(|i| doc(&format!("notes/n{i:03}/"), None, &format!("N{i}"), "text"))
             .collect();
-        let files = Index::build(&kinds(), docs).files().files;
-        let groups: Vec<serde_json::Value> = (0..3)
-            .map(|n| {
-                let name = format!("search/d/{n}.json.gz");
-                let (_, bytes) = files.iter().find(|(p, _)| *p == name).expect("file");
-                let mut text = String::new();
-                let _ = std::io::Read::read_to_string(
-                    &mut flate2::read::GzDecoder::new(bytes.as_slice()),
-                    &mut text,
-                );
-                serde_json::from_str(&text).unwrap_or_default()
-            })
+        let files = crate::search::files_of(&kinds(), docs);
+        let read = |name: &str| -> serde_json::Value {
+            let Some((_, bytes)) = files.iter().find(|(p, _)| p == name) else {
+                return serde_json::Value::Null;
+            };
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(bytes.as_slice()),
+                &mut text,
+            );
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| serde_json::from_slice(bytes).unwrap_or_default())
+        };
+        let manifest = read("search/manifest.json");
+        let sizes: Vec<usize> = manifest["groups"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .filter_map(|c| c.to_digit(36))
+            .map(|n| n as usize)
             .collect();
-        let sizes: Vec<usize> = groups
-            .iter()
-            .map(|g| g.as_array().map_or(0, Vec::len))
-            .collect();
-        assert_eq!(sizes, [per, per, 1]);
-        assert_eq!(groups[1][0]["u"], format!("notes/n{per:03}/"));
-        assert_eq!(groups[2][0]["u"], format!("notes/n{:03}/", 2 * per));
-        assert!(!files.iter().any(|(p, _)| p == "search/d/3.json.gz"));
+        assert_eq!(sizes.iter().sum::<usize>(), 200);
+        let last = sizes.len() - 1;
+        for (g, &n) in sizes.iter().enumerate() {
+            assert!(n <= GROUP_MAX && (n >= GROUP_MIN || g == last), "{sizes:?}");
+        }
+        // Concatenated, the files are the documents in id order.
+        let mut id = 0;
+        for (g, &n) in sizes.iter().enumerate() {
+            let group = read(&format!("search/d/{g}.json.gz"));
+            assert_eq!(group.as_array().map(Vec::len), Some(n));
+            for d in group.as_array().into_iter().flatten() {
+                assert_eq!(d["u"], format!("notes/n{id:03}/"));
+                id += 1;
+            }
+        }
+        assert!(read(&format!("search/d/{}.json.gz", sizes.len())).is_null());
     }
 
     #[test]
     fn building_twice_gives_the_same_bytes() {
         let make = || {
-            Index::build(
+            crate::search::files_of(
                 &kinds(),
                 vec![
                     doc("a/", Some("tool"), "巨量千川", "千川 ads"),
@@ -544,7 +495,24 @@ mod tests {
                 ],
             )
         };
-        let (a, b) = (make().files(), make().files());
-        assert_eq!(a.files, b.files);
+        assert_eq!(make(), make());
+    }
+
+    #[test]
+    fn coarse_lengths_keep_four_significant_bits() {
+        for n in 0..16 {
+            assert_eq!(coarse(n), n);
+        }
+        assert_eq!(coarse(16), 17);
+        assert_eq!(coarse(100), 100);
+        assert_eq!(coarse(103), 100);
+        assert_eq!(coarse(104), 108);
+        for n in [17, 99, 1000, 12_345, 1 << 20, u32::MAX] {
+            let c = f64::from(coarse(n));
+            assert!(
+                (c - f64::from(n)).abs() <= f64::from(n) / 16.0,
+                "{n} -> {c}"
+            );
+        }
     }
 }

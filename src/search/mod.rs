@@ -2,27 +2,60 @@
 //! `search.js` can search it in the browser, with no server and no external service.
 //!
 //! [`documents`] turns the pages into [`SearchDoc`]s (title, URL, kind, tags, searchable fields, and
-//! the body split by section, each with its heading and anchor); [`index::Index::build`] tokenizes
-//! them ([`tokenize`], which handles CJK) and weighs every term; [`index::Index::files`] writes:
+//! the body split by section, each with its heading and anchor; [`document`] does one page);
+//! [`Live`] tokenizes them ([`tokenize`], which handles CJK), weighs every term ([`index`]) and
+//! writes:
 //!
 //! ```text
-//! search/manifest.json       small, plain JSON: document count, kind ranges, shard bounds, stop words
+//! search/manifest.json       small, plain JSON: document count, kind ranges, shard bounds, the size
+//!                            of every document file (one base-36 digit each), stop words
 //! search/t/<n>.json.gz       term shard n: {"term": [doc, weight, doc-delta, weight, ...], ...}
-//! search/d/<n>.json.gz       documents n*per .. n*per+per-1 (`per` is in the manifest), as an array:
-//!                            title, URL, kind, tags, fields, sections (what a result shows)
+//! search/d/<n>.json.gz       document file n: the next 5 to 12 documents in id order (the manifest
+//!                            says how many), as an array of title, URL, tags, fields, sections
+//!                            (what a result shows; the kind comes from the id's kind range)
 //! ```
 //!
 //! A query fetches the manifest, the shards its terms fall in ([`shards`]), and then only the
-//! document files of the results it shows. Documents go [`DOCS_PER_FILE`] to a file: neighbours
-//! (same kind, nearby URLs) share words and structure, so compressed together they take about a
-//! quarter less room than one by one, for more bytes per results page: 117 kB for the first query
-//! on a 10,000-page site instead of 59 kB (BENCHMARKS.md, "Search").
-//! Shards and documents are gzip-compressed (the browser inflates them with `DecompressionStream`); `search.js` checks the gzip magic bytes, so a server that sends them with
-//! `Content-Encoding: gzip` works too. Output is deterministic: the same pages give the same bytes.
+//! document files of the results it shows. Neighbouring documents (same kind, nearby URLs) share
+//! words and structure, so compressed together they take about a quarter less room than one by one,
+//! for more bytes per results page (BENCHMARKS.md, "Search"). Shards and documents are
+//! gzip-compressed (the browser inflates them with `DecompressionStream`); `search.js` checks the
+//! gzip magic bytes, so a server that sends them with `Content-Encoding: gzip` works too. Output is
+//! deterministic: the same pages give the same bytes.
+//!
+//! # One page at a time
+//!
+//! `fieldbook build` writes the index once; `fieldbook serve` keeps a [`Live`] index and changes one
+//! page at a time, and must give the bytes a fresh build of the same pages gives. Both go through
+//! [`Live`] ([`build_files`] is [`Live::build`] then [`Live::into_files`]), which caches every
+//! document's terms and every file's bytes. The format (version 3) was changed where version 2 made
+//! one page's change rewrite everything, at these costs:
+//!
+//! - BM25 normalizes by the page's length against the site's average, so one page's edit moved every
+//!   weight of the site (the average) and every weight of the page (its length). Both lengths are
+//!   now coarse ([`index::coarse`], four significant bits: within 1/16 of the real one): most edits
+//!   keep both, and then only the postings of the terms the edit touches change. The weights are
+//!   as good as before to a few percent in the length term, and still baked in at build time, so the
+//!   browser needs no per-document lengths and the first query fetches nothing more for them. An
+//!   edit that does move a page to another length bucket rewrites the shards of all its terms; one
+//!   that moves the average (rare on a large site) rewrites every shard.
+//! - Document files held eight documents each by position, so a new page shifted every later file.
+//!   They are now cut where the documents are (by a hash of the URL, 5 to 12 per file, 6.9 on
+//!   average, 7.5 for the file of a random result, against 8), so a new page changes its own file
+//!   and on average one more. The price is the list of file sizes in the manifest: one character
+//!   per file (1.4 kB for 10,000 pages, before HTTP compression), which the first query fetches.
+//! - Term shards closed at the first term past 48 kB, so one posting more could move every later cut.
+//!   They are now cut where the terms are too ([`shards::cuts`]), at 32 kB plus a term-size-weighted
+//!   chance per term (about 16 kB more on average, like before).
+//! - Document ids stay positions in id order (by kind, then URL): that keeps posting lists short
+//!   (small deltas) and a kind filter a range check. So a new or removed page still shifts the ids
+//!   after it and rewrites the shards whose lists reach past it (most of them); it is the edit of a
+//!   page, far more common while writing, that stays local.
 
 #![warn(missing_docs)]
 
 pub mod index;
+pub mod live;
 pub mod query;
 pub mod shards;
 pub mod tokenize;
@@ -41,13 +74,12 @@ use crate::markdown::{self, Fill, Rendered};
 use crate::schema::Value;
 
 pub use index::Index;
+pub use live::Live;
 
 /// The folder of the index in the output.
 pub const DIR: &str = "search";
-/// Format version, bumped when the files change shape (the script checks it).
-pub const VERSION: u32 = 2;
-/// Documents per document file.
-pub const DOCS_PER_FILE: usize = 8;
+/// Format version, bumped when the files change shape.
+pub const VERSION: u32 = 3;
 
 /// One page, as search sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,13 +157,25 @@ fn documents_of<'a>(
         .enumerate()
         .map(|(i, ((p, (r, sections)), title))| {
             let fills = fills.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            document(config, p, r, &sections, title, fills)
+            document_with(config, p, r, &sections, title, fills)
         })
         .collect()
 }
 
-/// One page's search document.
-fn document(
+/// One page's search document (what [`documents`] gives for it), for updating a [`Live`] index
+/// when the page changes. `fills` are the graph's resolved links of the page.
+pub fn document(
+    config: &SiteConfig,
+    page: &Page,
+    rendered: &Rendered,
+    title: &str,
+    fills: &[Option<Fill>],
+) -> SearchDoc {
+    document_with(config, page, rendered, &rendered.sections, title, fills)
+}
+
+/// One page's search document, given its section text.
+fn document_with(
     config: &SiteConfig,
     p: &Page,
     r: &Rendered,
@@ -198,7 +242,8 @@ fn document(
     }
 }
 
-/// Index a site's pages (see [`documents`] for the arguments).
+/// Index a site's pages (see [`documents`] for the arguments): the whole index in memory, for
+/// [`query`].
 pub fn index(
     config: &SiteConfig,
     pages: &[Page],
@@ -213,7 +258,7 @@ pub fn index(
 }
 
 /// The site's kinds as (name, singular label), in declared order.
-fn kind_labels(config: &SiteConfig) -> Vec<(String, String)> {
+pub(crate) fn kind_labels(config: &SiteConfig) -> Vec<(String, String)> {
     config
         .kinds
         .keys()
@@ -221,7 +266,8 @@ fn kind_labels(config: &SiteConfig) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Build the index of a site's pages and return its files (paths relative to the output root).
+/// Build the index of a site's pages and return its files (paths relative to the output root,
+/// sorted).
 pub fn build_files(
     config: &SiteConfig,
     pages: &[Page],
@@ -229,7 +275,10 @@ pub fn build_files(
     titles: &[String],
     fills: &[Vec<Option<Fill>>],
 ) -> Vec<(String, Vec<u8>)> {
-    index(config, pages, rendered, titles, fills).files().files
+    files_of(
+        &kind_labels(config),
+        documents(config, pages, rendered, titles, fills),
+    )
 }
 
 /// [`build_files`] for a build that is done with the pages' section text: it moves the text out of
@@ -242,19 +291,22 @@ pub fn take_files(
     fills: &[Vec<Option<Fill>>],
 ) -> Vec<(String, Vec<u8>)> {
     let docs = take_documents(config, pages, rendered, titles, fills);
-    Index::build(&kind_labels(config), docs).files().files
+    files_of(&kind_labels(config), docs)
 }
 
-/// A document's file: what a result shows. Short keys, since every byte is fetched.
+/// The files of the index of `docs`; `kinds` are (name, singular label) in declared order. What a
+/// [`Live`] index of the same documents gives, by the same code.
+pub fn files_of(kinds: &[(String, String)], docs: Vec<SearchDoc>) -> Vec<(String, Vec<u8>)> {
+    Live::build(kinds, live::keyed(kinds, docs), index::SHARD_BYTES).into_files()
+}
+
+/// A document as its file holds it: what a result shows. Short keys, since every byte is fetched.
 #[derive(Serialize)]
 struct DocJson<'a> {
     /// Title.
     t: &'a str,
     /// URL under the base.
     u: &'a str,
-    /// Index of the kind in the manifest's list.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    k: Option<usize>,
     /// Description.
     #[serde(skip_serializing_if = "Option::is_none")]
     d: Option<&'a str>,
@@ -268,90 +320,37 @@ struct DocJson<'a> {
     s: Vec<[&'a str; 3]>,
 }
 
-impl<'a> DocJson<'a> {
-    fn new(d: &'a SearchDoc, index: &Index) -> DocJson<'a> {
-        DocJson {
-            t: &d.title,
-            u: &d.url,
-            k: d.kind
-                .as_ref()
-                .and_then(|k| index.kinds.iter().position(|r| &r.name == k)),
-            d: d.description.as_deref(),
-            g: &d.tags,
-            f: d.fields
-                .iter()
-                .map(|(n, v)| [n.as_str(), v.as_str()])
-                .collect(),
-            s: d.sections
-                .iter()
-                .map(|s| [s.anchor.as_str(), s.heading.as_str(), s.text.as_str()])
-                .collect(),
-        }
-    }
+/// A document's JSON in its file (it depends on the document alone).
+pub(crate) fn doc_json(d: &SearchDoc) -> Vec<u8> {
+    let json = DocJson {
+        t: &d.title,
+        u: &d.url,
+        d: d.description.as_deref(),
+        g: &d.tags,
+        f: d.fields
+            .iter()
+            .map(|(n, v)| [n.as_str(), v.as_str()])
+            .collect(),
+        s: d.sections
+            .iter()
+            .map(|s| [s.anchor.as_str(), s.heading.as_str(), s.text.as_str()])
+            .collect(),
+    };
+    serde_json::to_vec(&json).unwrap_or_default()
 }
 
+/// search/manifest.json.
 #[derive(Serialize)]
-struct Manifest<'a> {
-    version: u32,
+pub(crate) struct Manifest<'a> {
+    pub(crate) version: u32,
     /// Changes whenever any file of the index does; the script adds it to URLs to defeat stale caches.
-    id: String,
-    docs: usize,
-    /// Documents per file of `d/`.
-    per: usize,
-    kinds: &'a [index::KindRange],
-    shards: &'a [String],
-    stop: &'a [&'a str],
-}
-
-/// The files of an index, ready to write.
-pub struct ShardedFiles {
-    /// (path under the output root, bytes), sorted by path.
-    pub files: Vec<(String, Vec<u8>)>,
-}
-
-impl ShardedFiles {
-    fn new(
-        index: &Index,
-        shards: impl IndexedParallelIterator<Item = Vec<u8>>,
-        docs: impl IndexedParallelIterator<Item = Vec<u8>>,
-    ) -> ShardedFiles {
-        // Each file is hashed and compressed on its own thread; the id hashes the hashes.
-        let pack = |path: String, raw: Vec<u8>| {
-            let mut h = index::TermHasher::default();
-            std::hash::Hasher::write(&mut h, &raw);
-            (path, h.0, gzip(&raw))
-        };
-        let mut packed: Vec<(String, u64, Vec<u8>)> = shards
-            .enumerate()
-            .map(|(i, raw)| pack(format!("{DIR}/t/{i}.json.gz"), raw))
-            .chain(
-                docs.enumerate()
-                    .map(|(i, raw)| pack(format!("{DIR}/d/{i}.json.gz"), raw)),
-            )
-            .collect();
-        packed.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut id = Fnv::default();
-        for (_, h, _) in &packed {
-            id.write(&h.to_le_bytes());
-        }
-        let manifest = Manifest {
-            version: VERSION,
-            id: format!("{:016x}", id.0),
-            docs: index.docs.len(),
-            per: DOCS_PER_FILE,
-            kinds: &index.kinds,
-            shards: &index.bounds,
-            stop: tokenize::STOP_WORDS,
-        };
-        let mut files: Vec<(String, Vec<u8>)> =
-            packed.into_iter().map(|(p, _, bytes)| (p, bytes)).collect();
-        files.push((
-            format!("{DIR}/manifest.json"),
-            serde_json::to_vec(&manifest).unwrap_or_default(),
-        ));
-        files.sort_by(|a, b| a.0.cmp(&b.0));
-        ShardedFiles { files }
-    }
+    pub(crate) id: String,
+    pub(crate) docs: usize,
+    pub(crate) kinds: &'a [index::KindRange],
+    pub(crate) shards: &'a [String],
+    /// The number of documents in each document file, one base-36 digit per file.
+    pub(crate) groups: String,
+    pub(crate) stop: &'a [&'a str],
 }
 
 /// Compression level of the index files (zlib's scale, 1-9).
@@ -360,7 +359,7 @@ const GZIP_LEVEL: u32 = 4;
 /// gzip, with zlib's fixed header (no name, no time) so output is reproducible, and a window no
 /// larger than the input: most files are a few kB, and a full 32 kB window per file would spend more
 /// time clearing memory than compressing.
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     use flate2::{Compress, Compression, FlushCompress, Status};
     let bits = (9..=15u8)
         .find(|b| (1usize << b) >= bytes.len())
@@ -383,7 +382,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// FNV-1a, 64 bits: a stable hash for the manifest's id (std's hasher may change between releases).
 #[derive(Clone, Copy)]
-struct Fnv(u64);
+pub(crate) struct Fnv(pub(crate) u64);
 
 impl Default for Fnv {
     fn default() -> Self {
@@ -392,7 +391,7 @@ impl Default for Fnv {
 }
 
 impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
@@ -426,9 +425,7 @@ mod tests {
                 text: "Buys traffic.".into(),
             }],
         }];
-        let files = Index::build(&[("tool".into(), "Tool".into())], docs)
-            .files()
-            .files;
+        let files = files_of(&[("tool".into(), "Tool".into())], docs);
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -442,13 +439,13 @@ mod tests {
         assert_eq!(manifest["docs"], 1);
         assert_eq!(manifest["shards"], serde_json::json!([""]));
         assert_eq!(manifest["kinds"][0]["label"], "Tool");
+        assert_eq!(manifest["groups"], "1");
         let group: serde_json::Value =
             serde_json::from_str(&gunzip(&files[0].1)).unwrap_or_default();
         assert_eq!(group.as_array().map(Vec::len), Some(1));
         let doc = &group[0];
-        assert_eq!(manifest["per"], DOCS_PER_FILE);
         assert_eq!(doc["t"], "Juliang Qianchuan");
-        assert_eq!(doc["k"], 0);
+        assert!(doc.get("k").is_none());
         assert_eq!(doc["f"], serde_json::json!([["zh", "巨量千川"]]));
         assert_eq!(
             doc["s"],

@@ -85,10 +85,12 @@ fn read_json(s: &TestSite, rel: &str) -> Value {
 /// The search document of the page at `url`.
 fn search_doc(s: &TestSite, url: &str) -> Value {
     let m = read_json(s, "search/manifest.json");
-    let per = m["per"].as_u64().expect("per");
-    let n = m["docs"].as_u64().expect("docs");
-    (0..n)
-        .map(|i| read_json(s, &format!("search/d/{}.json.gz", i / per))[(i % per) as usize].clone())
+    let files = m["groups"].as_str().expect("groups").len();
+    (0..files)
+        .flat_map(|f| {
+            let group = read_json(s, &format!("search/d/{f}.json.gz"));
+            group.as_array().cloned().unwrap_or_default()
+        })
         .find(|d| d["u"] == url)
         .unwrap_or_else(|| panic!("no search document for {url}"))
 }

@@ -91,10 +91,31 @@ fn doc_id_of(s: &TestSite, manifest: &Value, url: &str) -> u64 {
         .unwrap_or_else(|| panic!("no document for {url}"))
 }
 
-/// Document `id`: entry `id % per` of file `id / per`.
+/// Document `id`: the manifest's `groups` has the size of each document file, one base-36 digit
+/// each, and the files hold the documents in id order.
 fn read_doc(s: &TestSite, manifest: &Value, id: u64) -> Value {
-    let per = manifest["per"].as_u64().expect("per");
-    read_json(s, &format!("search/d/{}.json.gz", id / per))[(id % per) as usize].clone()
+    let mut start = 0;
+    for (file, c) in manifest["groups"]
+        .as_str()
+        .expect("groups")
+        .chars()
+        .enumerate()
+    {
+        let n = u64::from(c.to_digit(36).expect("base-36 digit"));
+        if id < start + n {
+            return read_json(s, &format!("search/d/{file}.json.gz"))[(id - start) as usize]
+                .clone();
+        }
+        start += n;
+    }
+    panic!("no document {id}")
+}
+
+/// The kind range (index into the manifest's kinds) that holds document `id`.
+fn kind_of(manifest: &Value, id: u64) -> Option<usize> {
+    manifest["kinds"].as_array()?.iter().position(|k| {
+        (k["start"].as_u64().unwrap_or(0)..k["end"].as_u64().unwrap_or(0)).contains(&id)
+    })
 }
 
 #[test]
@@ -102,8 +123,7 @@ fn the_build_writes_a_manifest_shards_and_document_files() {
     let s = search_site();
     s.build();
     let m = read_json(&s, "search/manifest.json");
-    assert_eq!(m["version"], 2);
-    assert_eq!(m["per"], 8);
+    assert_eq!(m["version"], 3);
     // One document per page (generated views such as tag pages are not searched).
     assert_eq!(m["docs"], 6);
     assert_eq!(m["shards"][0], "");
@@ -124,12 +144,20 @@ fn the_build_writes_a_manifest_shards_and_document_files() {
         kinds,
         [("tool", 0, 3), ("position", 3, 4), ("playbook", 4, 5)]
     );
-    // Six documents, eight to a file: one file (src/search/index.rs tests the cutting).
-    assert_eq!(
-        read_json(&s, "search/d/0.json.gz").as_array().map(Vec::len),
-        Some(6)
-    );
-    assert!(!s.output_exists("search/d/1.json.gz"));
+    // Six documents, five to twelve to a file but the last (src/search/ tests the cutting): the
+    // manifest has the size of each file.
+    let sizes: Vec<u32> = m["groups"]
+        .as_str()
+        .expect("groups")
+        .chars()
+        .filter_map(|c| c.to_digit(36))
+        .collect();
+    assert_eq!(sizes.iter().sum::<u32>(), 6, "{sizes:?}");
+    for (n, size) in sizes.iter().enumerate() {
+        let file = read_json(&s, &format!("search/d/{n}.json.gz"));
+        assert_eq!(file.as_array().map(Vec::len), Some(*size as usize));
+    }
+    assert!(!s.output_exists(&format!("search/d/{}.json.gz", sizes.len())));
     let urls: Vec<Value> = (0..6).map(|i| read_doc(&s, &m, i)["u"].clone()).collect();
     assert!(
         urls.iter()
@@ -148,10 +176,7 @@ fn documents_carry_title_kind_fields_and_sections_with_anchors() {
     let d = read_doc(&s, &m, id);
     assert_eq!(d["t"], "Juliang Qianchuan");
     // The badge is the kind's singular name (its name, when the config gives none).
-    assert_eq!(
-        m["kinds"][d["k"].as_u64().expect("kind") as usize]["label"],
-        "tool"
-    );
+    assert_eq!(m["kinds"][kind_of(&m, id).expect("kind")]["label"], "tool");
     assert_eq!(d["f"], serde_json::json!([["zh", "巨量千川"]]));
     assert_eq!(d["g"], serde_json::json!(["advertising"]));
     assert_eq!(d["s"][1][0], "three-versions");

@@ -172,6 +172,11 @@
     if (!manifestPromise) {
       manifestPromise = fetchJson("search/manifest.json").then(function (m) {
         m.stop.forEach(function (w) { STOP.add(w); });
+        // Document files hold 5 to 12 documents each, one base-36 digit per file: where each starts.
+        m.starts = [0];
+        for (var i = 0; i < m.groups.length; i++) {
+          m.starts.push(m.starts[i] + parseInt(m.groups[i], 36));
+        }
         return m;
       });
       manifestPromise.catch(function () { manifestPromise = null; });
@@ -179,10 +184,15 @@
     return manifestPromise;
   }
   function shard(m, i) { return fetchJson("search/t/" + i + ".json.gz", m.id); }
-  // Documents come m.per to a file: file n holds ids n*per to n*per+per-1.
+  // File n holds ids m.starts[n] to m.starts[n + 1] - 1.
   function doc(m, id) {
-    return fetchJson("search/d/" + Math.floor(id / m.per) + ".json.gz", m.id).then(function (group) {
-      return group[id % m.per];
+    var lo = 0, hi = m.starts.length - 1; // the last file whose start is <= id
+    while (hi - lo > 1) {
+      var mid = (lo + hi) >> 1;
+      if (m.starts[mid] <= id) lo = mid; else hi = mid;
+    }
+    return fetchJson("search/d/" + lo + ".json.gz", m.id).then(function (group) {
+      return group[id - m.starts[lo]];
     });
   }
   function own(obj, key) { return Object.prototype.hasOwnProperty.call(obj, key); }
@@ -453,7 +463,8 @@
     var title = el("span", "search-result-title");
     appendMarked(title, d.t, match(d.t));
     head.appendChild(title);
-    if (typeof d.k === "number" && m.kinds[d.k]) head.appendChild(el("span", "badge", m.kinds[d.k].label));
+    var kind = kindOf(m, item.hit.doc);
+    if (kind >= 0) head.appendChild(el("span", "badge", m.kinds[kind].label));
     a.appendChild(head);
     if (part.heading) {
       var sec = el("span", "search-result-section");
