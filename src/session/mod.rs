@@ -116,6 +116,10 @@ pub struct Session {
     /// A page-only update changed page text without rebuilding the search index; see
     /// [`Session::refresh_search`].
     search_stale: bool,
+    /// The search index, kept between changes (see [`crate::search::Live`]).
+    search: Option<crate::search::Live>,
+    /// URLs whose search documents changed since the index was last brought up to date.
+    search_dirty: std::collections::BTreeSet<String>,
     /// A patch left graph.json, nav.json and the sitemap behind (see [`Session::refresh_search`]).
     generated_stale: bool,
     /// Which pages link under which name, made on the first patch (see [`patch::LinkIndex`]).
@@ -157,6 +161,8 @@ impl Session {
             good: None,
             files: Arc::new(Files::new()),
             search_stale: false,
+            search: None,
+            search_dirty: Default::default(),
             generated_stale: false,
             links: None,
             site_dirty: false,
@@ -196,30 +202,56 @@ impl Session {
                 }
             }
         }
-        let fresh: Vec<(String, Arc<[u8]>)> = build::search_files(&good.site)
-            .into_iter()
-            .map(|(p, b)| (p, Arc::from(b)))
-            .collect();
-        let search_prefix = format!("{}/", crate::search::DIR);
-        let old: Vec<&(String, Arc<[u8]>)> = good
-            .generated
-            .iter()
-            .filter(|(p, _)| p.starts_with(&search_prefix))
-            .collect();
-        if old.len() == fresh.len()
-            && old
+        // The documents of the pages that changed, and only those, go into the index.
+        let site = &good.site;
+        let live = self.search.get_or_insert_with(|| {
+            crate::search::Live::with_documents(
+                &site.config,
+                crate::search::documents(
+                    &site.config,
+                    &site.pages,
+                    &site.rendered,
+                    &site.titles,
+                    &site.graph.fills,
+                ),
+            )
+        });
+        let dirty = std::mem::take(&mut self.search_dirty);
+        if !dirty.is_empty() {
+            let by_url: HashMap<&str, usize> = site
+                .pages
                 .iter()
-                .zip(&fresh)
-                .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
-        {
+                .enumerate()
+                .map(|(i, p)| (p.url.as_str(), i))
+                .collect();
+            for url in &dirty {
+                let doc = by_url.get(url.as_str()).map(|&i| {
+                    crate::search::document(
+                        &site.config,
+                        &site.pages[i],
+                        &site.rendered[i],
+                        &site.titles[i],
+                        &site.graph.fills[i],
+                    )
+                });
+                live.set(url, doc);
+            }
+        }
+        let (fresh, gone) = live.changes();
+        if fresh.is_empty() && gone.is_empty() {
             if changed {
                 self.compose();
             }
             return changed;
         }
-        good.generated
-            .retain(|(p, _)| !p.starts_with(&search_prefix));
-        good.generated.extend(fresh);
+        let gone: HashSet<String> = gone.into_iter().collect();
+        good.generated.retain(|(p, _)| !gone.contains(p));
+        for (path, bytes) in fresh {
+            match good.generated.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, old)) => *old = bytes,
+                None => good.generated.push((path, bytes)),
+            }
+        }
         self.compose();
         true
     }
@@ -516,6 +548,8 @@ impl Session {
             .iter()
             .map(|(i, ..)| good.site.pages[*i].source.path.clone())
             .collect();
+        self.search_dirty
+            .extend(saved.iter().map(|(i, ..)| good.site.pages[*i].url.clone()));
         good.site
             .warnings
             .retain(|w| w.file.as_ref().is_none_or(|f| !touched.contains(f)));
@@ -639,10 +673,23 @@ impl Session {
                 }
             }
         }
-        let generated: Vec<(String, Arc<[u8]>)> = build::generated_files(&site)
+        let mut live = crate::search::Live::with_documents(
+            &site.config,
+            crate::search::documents(
+                &site.config,
+                &site.pages,
+                &site.rendered,
+                &site.titles,
+                &site.graph.fills,
+            ),
+        );
+        let mut generated: Vec<(String, Arc<[u8]>)> = build::site_files(&site)
             .into_iter()
             .map(|(p, b)| (p, Arc::from(b)))
             .collect();
+        generated.extend(live.files());
+        self.search = Some(live);
+        self.search_dirty.clear();
         if let Some(old) = &self.good {
             for (p, b) in &generated {
                 if !old.generated.iter().any(|(op, ob)| op == p && ob == b) {

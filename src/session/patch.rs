@@ -723,6 +723,13 @@ impl Session {
             }
         }
         let rendered = paths.len();
+        // Search documents show titles of the pages they link to: the relinked pages' change too.
+        self.search_dirty
+            .extend(relink.iter().map(|&r| site.pages[r].url.clone()));
+        self.search_dirty
+            .extend(gone_pages.iter().map(|(_, p, _)| p.url.clone()));
+        self.search_dirty
+            .extend(saved.pages.iter().map(|(_, old, ..)| old.url.clone()));
         self.site_dirty = false;
         self.lists_pending = Some(heavy);
         self.search_stale = true;
