@@ -441,7 +441,19 @@ fn run_measured(cmd: &mut Command) -> (Duration, u64) {
 /// Poll `url` until `expect` holds; the moment it did.
 fn wait_served(port: u16, url: &str, expect: &Expect, since: Instant) -> Instant {
     loop {
-        let (code, body) = serve_client::get(port, url);
+        // A connection the server resets (it answers 503 and closes when it has too many open)
+        // is one more poll, counted.
+        let (code, body) = match serve_client::try_get(port, url) {
+            Ok(reply) => reply,
+            Err(e) => {
+                let n = RESETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n < 3 {
+                    println!("poll of {url} failed ({e}); polling on");
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+        };
         let done = match expect {
             Expect::Changed(before) => code == 200 && body != *before,
             Expect::Present => code == 200,
@@ -454,9 +466,12 @@ fn wait_served(port: u16, url: &str, expect: &Expect, since: Instant) -> Instant
             since.elapsed() < EDIT_LIMIT,
             "{url} was not updated within {EDIT_LIMIT:?}"
         );
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Polls that failed (reset or refused connections), reported at the end.
+static RESETS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Wait until fieldbook serve is settled, with nothing new for a moment.
 fn settle(port: u16) {
@@ -864,6 +879,10 @@ fn main() {
         }
     }
     println!();
+    let resets = RESETS.load(std::sync::atomic::Ordering::Relaxed);
+    if resets > 0 {
+        println!("{resets} polls of fieldbook serve failed (connection reset or refused) and were retried");
+    }
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
         "memory: fieldbook serve at rest after the edits: VmRSS {:.1} MiB (peak VmHWM {:.1} MiB); cold fieldbook build: peak RSS {:.1} MiB; serve/build {:.2}",
