@@ -73,17 +73,21 @@ pub fn events(port: u16) -> Receiver<(Instant, String)> {
 /// connection after its response, so the body is what follows the head).
 #[allow(dead_code)] // not every benchmark that shares this file asks for pages
 pub fn get(port: u16, path: &str) -> (u16, Vec<u8>) {
+    try_get(port, path).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// [`get`], with the error when the connection failed or was reset.
+#[allow(dead_code)] // not every benchmark that shares this file asks for pages
+pub fn try_get(port: u16, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
     use std::io::Read;
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
+    )?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read reply");
+    s.read_to_end(&mut raw)?;
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -93,14 +97,28 @@ pub fn get(port: u16, path: &str) -> (u16, Vec<u8>) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .expect("status code");
-    (status, raw[end + 4..].to_vec())
+    Ok((status, raw[end + 4..].to_vec()))
 }
 
 /// `/__fieldbook/status`: how many change sets the server has applied, and whether nothing is
 /// pending (the search index included).
 #[allow(dead_code)] // not every benchmark that shares this file waits on it
 pub fn status(port: u16) -> (u64, bool) {
-    let (code, body) = get(port, "/__fieldbook/status");
+    // A reset connection (a server with too many open answers 503 and closes) is asked again.
+    let mut tries = 0;
+    let (code, body) = loop {
+        match try_get(port, "/__fieldbook/status") {
+            Ok(reply) => break reply,
+            Err(e) if tries < 100 => {
+                tries += 1;
+                if tries == 1 {
+                    eprintln!("status: {e}; asking again");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("status: {e}"),
+        }
+    };
     assert_eq!(code, 200, "status answered {code}");
     let text = String::from_utf8_lossy(&body);
     let number = |key: &str| {

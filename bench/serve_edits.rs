@@ -8,7 +8,8 @@
 //!
 //! Options: `--repeats N` (10), `--hugo-repeats N` (as many: Hugo rebuilds the 10,000-page site in
 //! about 20 s on each edit with `--disableFastRender`, so 3 keeps the run under an hour), `--pages N` (run `python3 bench/gen.py N GEN_DIR` when GEN_DIR is
-//! missing), `--no-hugo`, `--hugo-modes full,fast` (`full` is `hugo server --disableFastRender`,
+//! missing), `--edits 8,9` (only these of the nine below; 4, 5 and 6 go together), `--no-hugo`,
+//! `--no-fieldbook`, `--hugo-modes full,fast` (`full` is `hugo server --disableFastRender`,
 //! `fast` its default fast render; both by default).
 //!
 //! The edits, each repeated: (1) a new last paragraph in a playbook; (2) a new title for the page
@@ -441,7 +442,19 @@ fn run_measured(cmd: &mut Command) -> (Duration, u64) {
 /// Poll `url` until `expect` holds; the moment it did.
 fn wait_served(port: u16, url: &str, expect: &Expect, since: Instant) -> Instant {
     loop {
-        let (code, body) = serve_client::get(port, url);
+        // A connection the server resets (it answers 503 and closes when it has too many open)
+        // is one more poll, counted.
+        let (code, body) = match serve_client::try_get(port, url) {
+            Ok(reply) => reply,
+            Err(e) => {
+                let n = RESETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n < 3 {
+                    println!("poll of {url} failed ({e}); polling on");
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+        };
         let done = match expect {
             Expect::Changed(before) => code == 200 && body != *before,
             Expect::Present => code == 200,
@@ -454,9 +467,12 @@ fn wait_served(port: u16, url: &str, expect: &Expect, since: Instant) -> Instant
             since.elapsed() < EDIT_LIMIT,
             "{url} was not updated within {EDIT_LIMIT:?}"
         );
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Polls that failed (reset or refused connections), reported at the end.
+static RESETS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Wait until fieldbook serve is settled, with nothing new for a moment.
 fn settle(port: u16) {
@@ -482,7 +498,12 @@ type HugoTimes = Vec<(Vec<Duration>, Vec<Duration>, usize)>;
 /// How long Hugo may take to send a reload before an edit counts as one it sent none for.
 const HUGO_LIMIT: Duration = Duration::from_secs(60);
 
-fn bench_fieldbook(bin: &str, src: &mut Sources, repeats: usize) -> (FieldbookTimes, (u64, u64)) {
+fn bench_fieldbook(
+    bin: &str,
+    src: &mut Sources,
+    repeats: usize,
+    only: &[usize],
+) -> (FieldbookTimes, (u64, u64)) {
     let serving = serve_client::start(bin, &src.root);
     let port = serving.port;
     let pid = serving.child.id();
@@ -494,7 +515,7 @@ fn bench_fieldbook(bin: &str, src: &mut Sources, repeats: usize) -> (FieldbookTi
     let (p, text) = src.template(0);
     src.note("templates/page.html");
     let mut times: FieldbookTimes = vec![(Vec::new(), Vec::new()); EDITS.len()];
-    for e in RUN_ORDER {
+    for e in RUN_ORDER.into_iter().filter(|e| only.contains(e)) {
         let name = EDITS[e];
         if e == 7 {
             let g = serve_client::status(port).0;
@@ -639,7 +660,7 @@ fn livereload(port: u16) -> Receiver<(Instant, String)> {
 }
 
 /// Times of each Hugo edit to its live-reload message, and the `Total in N ms` it printed.
-fn bench_hugo(src: &mut Sources, repeats: usize, fast: bool) -> HugoTimes {
+fn bench_hugo(src: &mut Sources, repeats: usize, fast: bool, only: &[usize]) -> HugoTimes {
     let hugo = start_hugo(&src.root, fast);
     let ws = livereload(hugo.port);
     // The hello answer.
@@ -647,7 +668,7 @@ fn bench_hugo(src: &mut Sources, repeats: usize, fast: bool) -> HugoTimes {
         println!("hugo livereload: {m}");
     }
     let mut out = vec![(Vec::new(), Vec::new(), 0); EDITS.len()];
-    for e in RUN_ORDER {
+    for e in RUN_ORDER.into_iter().filter(|e| only.contains(e)) {
         let name = EDITS[e];
         let mut times = Vec::new();
         let mut totals = Vec::new();
@@ -719,16 +740,29 @@ fn main() {
         flag("--hugo-repeats").map_or(repeats, |n| n.parse().expect("--hugo-repeats N"));
     let pages_wanted: Option<usize> = flag("--pages").map(|n| n.parse().expect("--pages N"));
     let modes = flag("--hugo-modes").unwrap_or_else(|| "full,fast".into());
-    let no_hugo = match args.iter().position(|a| a == "--no-hugo") {
+    let only: Vec<usize> = flag("--edits").map_or((0..EDITS.len()).collect(), |list| {
+        list.split(',')
+            .map(|n| {
+                n.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=EDITS.len()).contains(n))
+            })
+            .map(|n| n.expect("--edits takes numbers 1 to 9, e.g. 8,9") - 1)
+            .collect()
+    });
+    let mut switch = |name: &str| match args.iter().position(|a| a == name) {
         Some(i) => {
             args.remove(i);
             true
         }
         None => false,
     };
+    let no_hugo = switch("--no-hugo");
+    let no_fieldbook = switch("--no-fieldbook");
     let (Some(bin), Some(gen)) = (args.first().cloned(), args.get(1).cloned()) else {
         eprintln!(
-            "usage: serve_edits FIELDBOOK_BINARY GEN_DIR [--pages N] [--repeats N] [--hugo-repeats N] [--no-hugo] [--hugo-modes full,fast]"
+            "usage: serve_edits FIELDBOOK_BINARY GEN_DIR [--pages N] [--repeats N] [--hugo-repeats N] [--edits 1,2,..] [--no-hugo] [--no-fieldbook] [--hugo-modes full,fast]"
         );
         std::process::exit(2);
     };
@@ -759,23 +793,26 @@ fn main() {
     println!("title edit on {linked}: {count} pages link to it or reference it (closest to 500)");
 
     // A cold build first, alone on the machine.
-    let out = std::env::temp_dir().join(format!("serve-edits-build-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let (build_time, build_peak) = run_measured(
-        Command::new(&bin)
-            .arg("--root")
-            .arg(&fb)
-            .arg("build")
-            .arg("-o")
-            .arg(&out),
-    );
-    let _ = std::fs::remove_dir_all(&out);
-    println!(
-        "cold fieldbook build: {:.1} s, peak RSS {:.1} MiB",
-        build_time.as_secs_f64(),
-        build_peak as f64 / 1024.0
-    );
-
+    let mut build_peak = 0;
+    if !no_fieldbook {
+        let out = std::env::temp_dir().join(format!("serve-edits-build-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let (build_time, peak) = run_measured(
+            Command::new(&bin)
+                .arg("--root")
+                .arg(&fb)
+                .arg("build")
+                .arg("-o")
+                .arg(&out),
+        );
+        let _ = std::fs::remove_dir_all(&out);
+        println!(
+            "cold fieldbook build: {:.1} s, peak RSS {:.1} MiB",
+            build_time.as_secs_f64(),
+            peak as f64 / 1024.0
+        );
+        build_peak = peak;
+    }
     let sources = |engine: Engine, root: &Path| Sources {
         engine,
         root: root.to_path_buf(),
@@ -787,8 +824,13 @@ fn main() {
         saved: HashMap::new(),
     };
     let mut src = sources(Engine::Fieldbook, &fb);
-    let (fieldbook, (rss, hwm)) = bench_fieldbook(&bin, &mut src, repeats);
-    src.restore();
+    let (fieldbook, (rss, hwm)) = if no_fieldbook {
+        (vec![(Vec::new(), Vec::new()); EDITS.len()], (0, 0))
+    } else {
+        let got = bench_fieldbook(&bin, &mut src, repeats, &only);
+        src.restore();
+        got
+    };
 
     let mut hugo: Vec<(&str, HugoTimes)> = Vec::new();
     if !no_hugo {
@@ -799,7 +841,7 @@ fn main() {
                 other => panic!("unknown Hugo mode {other}: full or fast"),
             };
             let mut src = sources(Engine::Hugo, &hugo_dir);
-            let times = bench_hugo(&mut src, hugo_repeats, fast);
+            let times = bench_hugo(&mut src, hugo_repeats, fast, &only);
             src.restore();
             hugo.push((
                 if fast {
@@ -864,6 +906,13 @@ fn main() {
         }
     }
     println!();
+    if no_fieldbook {
+        return;
+    }
+    let resets = RESETS.load(std::sync::atomic::Ordering::Relaxed);
+    if resets > 0 {
+        println!("{resets} polls of fieldbook serve failed (connection reset or refused) and were retried");
+    }
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
         "memory: fieldbook serve at rest after the edits: VmRSS {:.1} MiB (peak VmHWM {:.1} MiB); cold fieldbook build: peak RSS {:.1} MiB; serve/build {:.2}",

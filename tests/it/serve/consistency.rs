@@ -10,8 +10,18 @@
 //! (no link or reference to a page that is gone, no link to a heading that was renamed), so every
 //! rebuild succeeds; each edit changes exactly one file, with one write, removal or rename.
 //!
-//! The seed is fixed (`DEFAULT_SEED`) and printed; `FIELDBOOK_CONSISTENCY_SEED=N` runs or replays another. A failure names the seed, the
-//! step, the edits that led there, the file and the first difference.
+//! After each edit the test waits until `/__fieldbook/status` counts one more applied change set,
+//! then checks what that edit must show at once (see [`sees`]: the new text, title or heading, the
+//! backlinks of the pages it points at, new and gone URLs, alias redirects, tag pages, a template's
+//! mark, the stylesheet), so that a stale page that a later rebuild would repair is caught at its
+//! step. Every 25 edits and after the last it waits until serve is settled, runs `fieldbook build -o`
+//! and compares every file; half of these checkpoints come right after a page-only edit, so that
+//! the search index's catching up is compared too.
+//!
+//! The seed is fixed (`DEFAULT_SEED`) and printed; `FIELDBOOK_CONSISTENCY_SEED=N` runs or replays
+//! another. A failure names the seed, the step, the edits that led there, the file and the first
+//! difference. `FIELDBOOK_CONSISTENCY_EDITS` and `FIELDBOOK_CONSISTENCY_EVERY` make longer or
+//! denser runs by hand.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
