@@ -668,15 +668,8 @@ pub fn render_owned(
     Ok(files)
 }
 
-/// Files generated from the whole site rather than from a template: sitemap.xml, graph.json,
-/// nav.json, the highlighting stylesheet and the search index.
-pub fn generated_files(site: &Site) -> Vec<(String, Vec<u8>)> {
-    let mut files = site_files(site);
-    files.extend(search_files(site));
-    files
-}
-
-/// [`generated_files`] but the search index.
+/// Files generated from the whole site rather than from a template, but the search index
+/// ([`search_index`]): sitemap.xml, graph.json, nav.json and the highlighting stylesheet.
 pub fn site_files(site: &Site) -> Vec<(String, Vec<u8>)> {
     vec![
         ("sitemap.xml".into(), sitemap(site).into_bytes()),
@@ -689,15 +682,31 @@ pub fn site_files(site: &Site) -> Vec<(String, Vec<u8>)> {
     ]
 }
 
-/// The search index (manifest, documents and shards) of the whole site.
-pub fn search_files(site: &Site) -> Vec<(String, Vec<u8>)> {
-    search::build_files(
+/// The search index of the whole site, kept by `serve` between changes.
+pub fn search_index(site: &Site) -> search::Live {
+    search::Live::with_documents(
         &site.config,
-        &site.pages,
-        &site.rendered,
-        &site.titles,
-        &site.graph.fills,
+        search::documents(
+            &site.config,
+            &site.pages,
+            &site.rendered,
+            &site.titles,
+            &site.graph.fills,
+        ),
     )
+}
+
+/// Split results into what was made and the errors met.
+pub fn split_results<T>(results: Vec<Result<T, Diagnostic>>) -> (Vec<T>, Vec<Diagnostic>) {
+    let mut done = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(x) => done.push(x),
+            Err(d) => errors.push(d),
+        }
+    }
+    (done, errors)
 }
 
 /// Where a static file comes from.

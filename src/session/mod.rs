@@ -204,18 +204,7 @@ impl Session {
         }
         // The documents of the pages that changed, and only those, go into the index.
         let site = &good.site;
-        let live = self.search.get_or_insert_with(|| {
-            crate::search::Live::with_documents(
-                &site.config,
-                crate::search::documents(
-                    &site.config,
-                    &site.pages,
-                    &site.rendered,
-                    &site.titles,
-                    &site.graph.fills,
-                ),
-            )
-        });
+        let live = self.search.get_or_insert_with(|| build::search_index(site));
         let dirty = std::mem::take(&mut self.search_dirty);
         if !dirty.is_empty() {
             let by_url: HashMap<&str, usize> = site
@@ -531,14 +520,7 @@ impl Session {
             .filter_map(|(i, ..)| build::prepare(&good.site, templates, Output::Page(*i)))
             .map(|p| build::render_prepared(templates, &p).map(|files| (p, files)))
             .collect();
-        let mut done = Vec::new();
-        let mut errors = Vec::new();
-        for r in rendered {
-            match r {
-                Ok(x) => done.push(x),
-                Err(d) => errors.push(d),
-            }
-        }
+        let (done, errors) = build::split_results(rendered);
         if !errors.is_empty() {
             restore(&mut good.site, saved);
             return Outcome::Failed(errors);
@@ -673,16 +655,7 @@ impl Session {
                 }
             }
         }
-        let mut live = crate::search::Live::with_documents(
-            &site.config,
-            crate::search::documents(
-                &site.config,
-                &site.pages,
-                &site.rendered,
-                &site.titles,
-                &site.graph.fills,
-            ),
-        );
+        let mut live = build::search_index(&site);
         let mut generated: Vec<(String, Arc<[u8]>)> = build::site_files(&site)
             .into_iter()
             .map(|(p, b)| (p, Arc::from(b)))

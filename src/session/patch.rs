@@ -259,7 +259,7 @@ struct Saved {
     pages: Vec<(usize, Page, Rendered, String, PageRef)>,
     lookup: Option<Lookup>,
     fills: Vec<(usize, Vec<Option<crate::markdown::Fill>>)>,
-    edges: Vec<Edge>,
+    edges: Option<Vec<Edge>>,
     backlinks: Vec<(usize, Vec<graph::Backlink>)>,
     views: Option<views::Views>,
 }
@@ -412,7 +412,7 @@ impl Session {
             pages: Vec::new(),
             lookup: None,
             fills: Vec::new(),
-            edges: Vec::new(),
+            edges: None,
             backlinks: Vec::new(),
             views: None,
         };
@@ -548,7 +548,7 @@ impl Session {
         edges.extend(new_edges);
         edges.sort();
         edges.dedup();
-        saved.edges = old_edges;
+        saved.edges = Some(old_edges);
         site.graph.edges = edges;
         let mut incoming: HashMap<usize, Vec<&Edge>> = HashMap::new();
         for e in &site.graph.edges {
@@ -632,41 +632,14 @@ impl Session {
             .map(|p| (p.fingerprint(), p))
             .filter(|(f, p)| good.prints.get(&p.path) != Some(f))
             .collect();
-        let t_prep = t0.elapsed();
-        let trace = std::env::var_os("FIELDBOOK_TRACE_PATCH").is_some();
-        let slow: std::sync::Mutex<Vec<(std::time::Duration, String)>> = Default::default();
         let results: Vec<Result<Made, Diagnostic>> = stale
             .into_par_iter()
             .map(|(f, p)| {
-                let t = Instant::now();
                 let path = p.path.clone();
-                let r = build::render_owned(templates, p).map(|files| (f, path.clone(), files));
-                if trace {
-                    slow.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((t.elapsed(), path));
-                }
-                r
+                build::render_owned(templates, p).map(|files| (f, path, files))
             })
             .collect();
-        if trace {
-            let mut slow = slow.into_inner().unwrap_or_else(|e| e.into_inner());
-            slow.sort();
-            slow.reverse();
-            slow.truncate(6);
-            eprintln!(
-                "prepare+prints {:?}; slowest renders {slow:?}",
-                t_prep - t_views
-            );
-        }
-        let mut done = Vec::new();
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(x) => done.push(x),
-                Err(d) => errors.push(d),
-            }
-        }
+        let (done, mut errors) = build::split_results(results);
         if !errors.is_empty() {
             if let Some(v) = saved.views.take() {
                 site.views = v;
@@ -851,8 +824,8 @@ fn restore(site: &mut build::Site, saved: Saved) {
     for (r, f) in saved.fills {
         site.graph.fills[r] = f;
     }
-    if !saved.edges.is_empty() {
-        site.graph.edges = saved.edges;
+    if let Some(edges) = saved.edges {
+        site.graph.edges = edges;
     }
     for (t, b) in saved.backlinks {
         site.graph.backlinks[t] = b;
