@@ -328,6 +328,9 @@ pub struct LinkGraph {
     /// Per page: incoming links, sorted, one per (relation, page).
     pub backlinks: Vec<Vec<Backlink>>,
     pub edges: Vec<Edge>,
+    /// Per page: the pages its fields reference, resolved, in field order (repeats kept). Views
+    /// read references here; nothing resolves them again.
+    pub refs: Vec<Vec<usize>>,
     /// Per page: the pages it embeds (`![[Note]]`), so that an edit of one reaches the others.
     pub embeds: Vec<Vec<usize>>,
     /// The files links to files resolve against.
@@ -404,12 +407,14 @@ pub fn build(
     let mut relations = Relations::default();
     let mut edges = Vec::new();
     let mut fills = Vec::with_capacity(pages.len());
+    let mut refs = Vec::with_capacity(pages.len());
     for ((i, page), body) in pages.iter().enumerate().zip(bodies) {
-        let (mut own, mut d) = page_edges(&lookup, page, i, &body, &mut relations);
-        edges.append(&mut own);
-        diags.append(&mut d);
+        let mut own = page_edges(&lookup, page, i, &body, &mut relations);
+        edges.append(&mut own.edges);
+        diags.append(&mut own.diags);
         diags.extend(body.diags);
         fills.push(body.fills);
+        refs.push(own.refs);
     }
     edges.sort();
     edges.dedup();
@@ -425,6 +430,7 @@ pub fn build(
             fills,
             backlinks,
             edges,
+            refs,
             embeds,
             files,
         },
@@ -447,6 +453,17 @@ impl Relations {
     }
 }
 
+/// What page `i` points at, resolved: see [`page_edges`].
+#[derive(Debug, Default)]
+pub struct PageEdges {
+    /// One per reference of its fields, then one per other page its body mentions, repeats dropped.
+    pub edges: Vec<Edge>,
+    /// The pages its fields reference, in field order (repeats kept): [`LinkGraph::refs`].
+    pub refs: Vec<usize>,
+    /// One error for each reference that names no page.
+    pub diags: Vec<Diagnostic>,
+}
+
 /// The edges out of page `i`: one per reference of its fields (an error for each that names no
 /// page), then one per other page its body mentions (`body`, resolved already), repeats dropped.
 pub fn page_edges(
@@ -455,18 +472,20 @@ pub fn page_edges(
     i: usize,
     body: &BodyLinks,
     relations: &mut Relations,
-) -> (Vec<Edge>, Vec<Diagnostic>) {
-    let mut edges = Vec::new();
-    let mut diags = Vec::new();
+) -> PageEdges {
+    let mut out = PageEdges::default();
     for (field, value) in &page.fields {
         for r in value.refs() {
             match lookup.resolve(&r.target, r.to.as_deref()) {
-                Ok(t) => edges.push(Edge {
-                    from: i,
-                    to: t,
-                    relation: relations.get(field),
-                }),
-                Err(u) => diags.push(ref_error(page, r, field, &u)),
+                Ok(t) => {
+                    out.refs.push(t);
+                    out.edges.push(Edge {
+                        from: i,
+                        to: t,
+                        relation: relations.get(field),
+                    });
+                }
+                Err(u) => out.diags.push(ref_error(page, r, field, &u)),
             }
         }
     }
@@ -474,14 +493,14 @@ pub fn page_edges(
     let mut seen = HashSet::new();
     for &t in &body.mentions {
         if seen.insert(t) {
-            edges.push(Edge {
+            out.edges.push(Edge {
                 from: i,
                 to: t,
                 relation: mentions.clone(),
             });
         }
     }
-    (edges, diags)
+    out
 }
 
 /// Every page's backlinks, from the site's edges (sorted).

@@ -437,7 +437,6 @@ pub fn build(
 /// kind index, and the cells of every matrix. They show every page of a kind with its facts, so
 /// `serve` makes them after the pages an edit changed have been sent.
 pub fn fill_lists(views: &mut Views, config: &SiteConfig, pages: &[Page], graph: &LinkGraph) {
-    let outgoing = outgoing_refs(pages, graph);
     let base = config.base_path();
     let groups: Vec<Vec<Group>> = views
         .sections
@@ -465,7 +464,14 @@ pub fn fill_lists(views: &mut Views, config: &SiteConfig, pages: &[Page], graph:
         .views
         .iter()
         .map(|View { matrix: m }| {
-            matrix_ctx(m, &views.by_kind, &outgoing, &views.page_refs, &base, true)
+            matrix_ctx(
+                m,
+                &views.by_kind,
+                &graph.refs,
+                &views.page_refs,
+                &base,
+                true,
+            )
         })
         .collect();
 }
@@ -589,20 +595,17 @@ pub fn build_with_refs(
         })
         .collect();
 
-    // Outgoing field references per page, resolved.
-    let outgoing = outgoing_refs(pages, graph);
-
     // Matrices: the cells only with the lists (see [`fill_lists`]).
     let matrices: Vec<MatrixCtx> = config
         .views
         .iter()
-        .map(|View { matrix: m }| matrix_ctx(m, &by_kind, &outgoing, &page_refs, &base, lists))
+        .map(|View { matrix: m }| matrix_ctx(m, &by_kind, &graph.refs, &page_refs, &base, lists))
         .collect();
 
     // Sequences (learning paths).
     let mut sequences: Vec<Vec<SequenceNav>> = vec![Vec::new(); pages.len()];
     for (i, p) in pages.iter().enumerate() {
-        let steps = sequence_steps(config, p, &outgoing[i], graph);
+        let steps = sequence_steps(config, p, graph);
         let total = steps.len();
         for (n, (t, _)) in steps.iter().enumerate() {
             sequences[*t].push(SequenceNav {
@@ -784,7 +787,7 @@ pub fn build_with_refs(
         .filter(|(_, k)| k.sequence.is_some())
         .flat_map(|(name, _)| by_kind.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]))
         .filter_map(|&i| {
-            let steps = sequence_steps(config, &pages[i], &outgoing[i], graph);
+            let steps = sequence_steps(config, &pages[i], graph);
             let first = steps.first().map(|&(t, _)| page_refs[t].clone());
             (!steps.is_empty()).then(|| PathCard {
                 page: page_refs[i].clone(),
@@ -819,31 +822,11 @@ pub fn build_with_refs(
     }
 }
 
-/// Every page's field references, resolved: (field, target).
-fn outgoing_refs(pages: &[Page], graph: &LinkGraph) -> Vec<Vec<(String, usize)>> {
-    pages
-        .iter()
-        .map(|p| {
-            p.fields
-                .iter()
-                .flat_map(|(f, v)| v.refs().into_iter().map(move |r| (f.clone(), r)))
-                .filter_map(|(f, r)| {
-                    graph
-                        .lookup
-                        .resolve(&r.target, r.to.as_deref())
-                        .ok()
-                        .map(|t| (f, t))
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// One matrix view. Without `lists`, only what names it (its cells come with [`fill_lists`]).
 fn matrix_ctx<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
     m: &crate::config::MatrixConfig,
     by_kind: &HashMap<K, Vec<usize>>,
-    outgoing: &[Vec<(String, usize)>],
+    outgoing: &[Vec<usize>],
     page_refs: &[PageRef],
     base: &str,
     lists: bool,
@@ -865,11 +848,11 @@ fn matrix_ctx<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
             for &v in by_kind.get(via.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
                 let mut rs: Vec<usize> = outgoing[v]
                     .iter()
-                    .filter_map(|(_, t)| row_pos.get(t).copied())
+                    .filter_map(|t| row_pos.get(t).copied())
                     .collect();
                 let mut cs: Vec<usize> = outgoing[v]
                     .iter()
-                    .filter_map(|(_, t)| col_pos.get(t).copied())
+                    .filter_map(|t| col_pos.get(t).copied())
                     .collect();
                 rs.sort_unstable();
                 rs.dedup();
@@ -884,14 +867,14 @@ fn matrix_ctx<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
         }
         None => {
             for (ri, &r) in rows.iter().enumerate() {
-                for (_, t) in &outgoing[r] {
+                for t in &outgoing[r] {
                     if let Some(&c) = col_pos.get(t) {
                         sparse[ri].entry(c).or_default();
                     }
                 }
             }
             for (ci, &c) in cols.iter().enumerate() {
-                for (_, t) in &outgoing[c] {
+                for t in &outgoing[c] {
                     if let Some(&r) = row_pos.get(t) {
                         sparse[r].entry(ci).or_default();
                     }
@@ -1084,12 +1067,7 @@ fn alias_span(p: &Page, name: &str) -> std::ops::Range<usize> {
 }
 
 /// The (target page, why) steps of a sequence page; empty for other pages.
-fn sequence_steps(
-    config: &SiteConfig,
-    p: &Page,
-    _outgoing: &[(String, usize)],
-    graph: &LinkGraph,
-) -> Vec<(usize, String)> {
+fn sequence_steps(config: &SiteConfig, p: &Page, graph: &LinkGraph) -> Vec<(usize, String)> {
     let Some(field) = p
         .kind
         .as_deref()
@@ -1486,7 +1464,7 @@ fn folder_title(folder_names: &BTreeMap<String, String>, folder: &str) -> String
 }
 
 fn own_steps(config: &SiteConfig, p: &Page, refs: &[PageRef], graph: &LinkGraph) -> Vec<Step> {
-    sequence_steps(config, p, &[], graph)
+    sequence_steps(config, p, graph)
         .into_iter()
         .enumerate()
         .map(|(n, (t, why))| Step {

@@ -34,7 +34,7 @@ pub const MAX_BATCH: Duration = Duration::from_millis(1000);
 
 /// When a page vanishes in a batch, events are gathered this much longer: an editor that saves by
 /// renaming the old file away and the new one into place may be about to put it back.
-pub const VANISH_GRACE: Duration = Duration::from_millis(100);
+pub const VANISH_GRACE: Duration = Duration::from_millis(50);
 
 /// The folders of a site that are watched (recursively), besides site.yaml.
 pub const WATCHED_DIRS: [&str; 4] = ["content", "templates", "static", "themes"];

@@ -64,7 +64,10 @@ struct Good {
     /// Template outputs by path: the fingerprint of what made them, and their files.
     prints: HashMap<String, u64>,
     outputs: HashMap<String, OutputFiles>,
+    /// graph.json, nav.json, the sitemap.
     generated: Vec<(String, Arc<[u8]>)>,
+    /// The search index's files.
+    search_files: Vec<(String, Arc<[u8]>)>,
     statics: Vec<(String, Entry)>,
     /// Page index by path under content/ (`tools/doudian.md`).
     index: HashMap<String, usize>,
@@ -202,9 +205,21 @@ impl Session {
                 }
             }
         }
-        // The documents of the pages that changed, and only those, go into the index.
         let site = &good.site;
-        let live = self.search.get_or_insert_with(|| build::search_index(site));
+        // What the first patch would otherwise make before its reload.
+        if self.links.is_none() {
+            self.links = Some(patch::LinkIndex::new(&site.pages, &site.rendered));
+        }
+        let Some(live) = self.search.as_mut() else {
+            // After a rebuild: the index of every page, at once.
+            let mut live = build::search_index(site);
+            good.search_files = live.files();
+            self.search = Some(live);
+            self.search_dirty.clear();
+            self.compose();
+            return true;
+        };
+        // The documents of the pages that changed, and only those, go into the index.
         let dirty = std::mem::take(&mut self.search_dirty);
         if !dirty.is_empty() {
             let by_url: HashMap<&str, usize> = site
@@ -234,11 +249,11 @@ impl Session {
             return changed;
         }
         let gone: HashSet<String> = gone.into_iter().collect();
-        good.generated.retain(|(p, _)| !gone.contains(p));
+        good.search_files.retain(|(p, _)| !gone.contains(p));
         for (path, bytes) in fresh {
-            match good.generated.iter_mut().find(|(p, _)| *p == path) {
+            match good.search_files.iter_mut().find(|(p, _)| *p == path) {
                 Some((_, old)) => *old = bytes,
-                None => good.generated.push((path, bytes)),
+                None => good.search_files.push((path, bytes)),
             }
         }
         self.compose();
@@ -303,12 +318,23 @@ impl Session {
         let Some(config) = self.config.clone() else {
             return Outcome::Failed(Vec::new());
         };
+        // Only templates changed: the site stays as it is, its outputs are rendered again.
+        let templates_only = pending.templates
+            && !everything
+            && !rescan
+            && pending.content.is_empty()
+            && pending.statics.is_empty()
+            && !self.site_dirty;
         if pending.templates || everything || self.templates.is_none() {
             match Templates::load(&self.opts.root, &config.theme) {
                 Ok(t) => self.templates = Some(t),
                 Err(d) => return Outcome::Failed(d),
             }
             everything = true;
+        }
+
+        if templates_only {
+            return self.rerender_all(start);
         }
 
         // Read what changed under content/.
@@ -345,7 +371,7 @@ impl Session {
             self.rescan(&config);
         }
         if patchable_set && self.assets == assets_before {
-            if let Some(outcome) = self.patch(&edited, start) {
+            if let Some(outcome) = self.patch(&edited, true, start) {
                 return outcome;
             }
         }
@@ -382,7 +408,7 @@ impl Session {
         match tier {
             Tier::Pages(_) if !statics_changed => self.rerender_pages(&edited, start),
             Tier::Site if !statics_changed && !everything && !rescan => {
-                match self.patch(&edited, start) {
+                match self.patch(&edited, false, start) {
                     Some(outcome) => outcome,
                     None => self.rebuild_site(config, everything, start),
                 }
@@ -562,6 +588,39 @@ impl Session {
         }
     }
 
+    /// Render every output of the last good site again, with templates that changed. The site,
+    /// whole-site files and search index are as they were: templates change none of them.
+    fn rerender_all(&mut self, start: Instant) -> Outcome {
+        let (Some(good), Some(templates)) = (self.good.as_mut(), self.templates.as_ref()) else {
+            return Outcome::Failed(Vec::new());
+        };
+        let collisions = crate::claims::check(&good.site, templates);
+        if !collisions.is_empty() {
+            return Outcome::Failed(collisions);
+        }
+        let (prints, outputs, mut paths) =
+            match render_outputs(&good.site, templates, &good.prints, true) {
+                Ok(m) => m,
+                Err(errors) => return Outcome::Failed(errors),
+            };
+        let rendered = outputs.len();
+        for (path, files) in &good.outputs {
+            if !outputs.contains_key(path) {
+                paths.extend(files.iter().map(|(p, _)| p.clone()));
+            }
+        }
+        good.prints = prints;
+        drop_later(std::mem::replace(&mut good.outputs, outputs));
+        self.compose();
+        paths.sort();
+        paths.dedup();
+        Outcome::Updated {
+            paths,
+            all: true,
+            report: self.report(start, rendered, false),
+        }
+    }
+
     /// Rebuild the graph and views from the parsed pages, and render the outputs whose context
     /// changed (all of them when `everything`).
     fn rebuild_site(&mut self, config: SiteConfig, everything: bool, start: Instant) -> Outcome {
@@ -601,68 +660,46 @@ impl Session {
         if !collisions.is_empty() {
             return Outcome::Failed(collisions);
         }
-        let prepared: Vec<Prepared> = build::outputs(&site)
-            .into_par_iter()
-            .filter_map(|o| build::prepare(&site, templates, o))
-            .collect();
-        let prints: HashMap<String, u64> = prepared
-            .par_iter()
-            .map(|p| (p.path.clone(), p.fingerprint()))
-            .collect();
         let empty = HashMap::new();
         let old_prints = self.good.as_ref().map_or(&empty, |g| &g.prints);
-        let (render, gone) = plan::stale(old_prints, &prints, everything);
-        let render: HashSet<String> = render.into_iter().collect();
-        let results: Vec<Result<(String, OutputFiles), Diagnostic>> = prepared
-            .par_iter()
-            .filter(|p| render.contains(&p.path))
-            .map(|p| {
-                build::render_prepared(templates, p).map(|files| {
-                    let files = files.into_iter().map(|(f, b)| (f, Arc::from(b))).collect();
-                    (p.path.clone(), files)
-                })
-            })
+        let made = render_outputs(&site, templates, old_prints, everything);
+        let (prints, mut outputs, mut paths) = match made {
+            Ok(m) => m,
+            Err(errors) => return Outcome::Failed(errors),
+        };
+        let gone: Vec<&String> = old_prints
+            .keys()
+            .filter(|p| !prints.contains_key(*p))
             .collect();
-        let mut outputs: HashMap<String, OutputFiles> = HashMap::with_capacity(prepared.len());
-        let mut errors = Vec::new();
-        let mut paths = Vec::new();
-        for r in results {
-            match r {
-                Ok((path, files)) => {
-                    paths.extend(files.iter().map(|(p, _)| p.clone()));
-                    outputs.insert(path, files);
-                }
-                Err(d) => errors.push(d),
-            }
-        }
-        if !errors.is_empty() {
-            diagnostics::sort(&mut errors);
-            errors.dedup_by(|a, b| a.message == b.message && a.file == b.file);
-            return Outcome::Failed(errors);
-        }
         let rendered_count = outputs.len();
         if let Some(old) = &self.good {
-            for p in &prepared {
-                if !outputs.contains_key(&p.path) {
-                    if let Some(files) = old.outputs.get(&p.path) {
-                        outputs.insert(p.path.clone(), files.clone());
+            for path in prints.keys() {
+                if !outputs.contains_key(path) {
+                    if let Some(files) = old.outputs.get(path) {
+                        outputs.insert(path.clone(), files.clone());
                     }
                 }
             }
-            for g in &gone {
+            for g in gone {
                 if let Some(files) = old.outputs.get(g) {
                     paths.extend(files.iter().map(|(p, _)| p.clone()));
                 }
             }
         }
-        let mut live = build::search_index(&site);
-        let mut generated: Vec<(String, Arc<[u8]>)> = build::site_files(&site)
+        let generated: Vec<(String, Arc<[u8]>)> = build::site_files(&site)
             .into_iter()
             .map(|(p, b)| (p, Arc::from(b)))
             .collect();
-        generated.extend(live.files());
-        self.search = Some(live);
+        // The search index is made again after the reload (see `refresh_search`); until then the
+        // last one is served.
+        self.search = None;
         self.search_dirty.clear();
+        self.search_stale = true;
+        let search_files = self
+            .good
+            .as_mut()
+            .map(|g| std::mem::take(&mut g.search_files))
+            .unwrap_or_default();
         if let Some(old) = &self.good {
             for (p, b) in &generated {
                 if !old.generated.iter().any(|(op, ob)| op == p && ob == b) {
@@ -684,14 +721,16 @@ impl Session {
         self.generated_stale = false;
         self.site_dirty = false;
         self.lists_pending = None;
-        self.good = Some(Good {
+        let old = self.good.replace(Good {
             site,
             prints,
             outputs,
             generated,
+            search_files,
             statics,
             index,
         });
+        drop_later(old);
         self.compose();
         let report = self.report(start, rendered_count, false);
         paths.sort();
@@ -725,7 +764,7 @@ impl Session {
                 files.insert(p.clone(), Entry::Bytes(b.clone()));
             }
         }
-        for (p, b) in &good.generated {
+        for (p, b) in good.generated.iter().chain(&good.search_files) {
             files.insert(p.clone(), Entry::Bytes(b.clone()));
         }
         for (p, e) in &good.statics {
@@ -752,6 +791,70 @@ impl Session {
             warnings,
         }
     }
+}
+
+/// What [`render_outputs`] gives: every output's fingerprint, the files of those rendered, and
+/// the paths of those files.
+type Made = (
+    HashMap<String, u64>,
+    HashMap<String, OutputFiles>,
+    Vec<String>,
+);
+
+/// Prepare every output of `site`, fingerprint it, and render it when `everything` or when its
+/// print is not the one in `old`. Each context is dropped once used, so that no more than a
+/// worker's worth of them is alive at once.
+fn render_outputs(
+    site: &Site,
+    templates: &Templates,
+    old: &HashMap<String, u64>,
+    everything: bool,
+) -> Result<Made, Vec<Diagnostic>> {
+    type One = (String, u64, Option<Result<RenderedFiles, Diagnostic>>);
+    let made: Vec<One> = build::outputs(site)
+        .into_par_iter()
+        .filter_map(|o| build::prepare(site, templates, o))
+        .map(|p| {
+            let print = p.fingerprint();
+            let path = p.path.clone();
+            let stale = everything || old.get(&path) != Some(&print);
+            let files = stale.then(|| build::render_owned(templates, p));
+            (path, print, files)
+        })
+        .collect();
+    let mut prints = HashMap::with_capacity(made.len());
+    let mut outputs = HashMap::new();
+    let mut paths = Vec::new();
+    let mut errors = Vec::new();
+    for (path, print, files) in made {
+        match files {
+            Some(Ok(files)) => {
+                paths.extend(files.iter().map(|(p, _)| p.clone()));
+                let files: OutputFiles =
+                    files.into_iter().map(|(f, b)| (f, Arc::from(b))).collect();
+                outputs.insert(path.clone(), files);
+            }
+            Some(Err(d)) => errors.push(d),
+            None => {}
+        }
+        prints.insert(path, print);
+    }
+    if !errors.is_empty() {
+        diagnostics::sort(&mut errors);
+        errors.dedup_by(|a, b| a.message == b.message && a.file == b.file);
+        return Err(errors);
+    }
+    Ok((prints, outputs, paths))
+}
+
+/// Free `value` on another thread: the old site of a rebuild holds every page, and freeing it
+/// should not stand between an edit and its reload.
+fn drop_later<T: Send + 'static>(value: T) {
+    let spawned = std::thread::Builder::new()
+        .name("fieldbook-free".into())
+        .spawn(move || drop(value));
+    // Without a thread, the value was handed back and dropped here: slower, never wrong.
+    drop(spawned);
 }
 
 fn parse(config: &SiteConfig, content_dir: &Path, rel: &Path) -> Cached {

@@ -5,7 +5,8 @@
 //! edited pages ─> lookup again (only if a name changed) ─> links of the pages that can see the
 //!   change resolved again ─> edges and backlinks patched ─> views from the pages' cards
 //!   ─> the outputs that can show the change (candidates) ─> prepared and fingerprinted
-//!   ─> rendered where the fingerprint moved
+//!   ─> rendered where the fingerprint moved: the edited pages (and up to 64 outputs) first,
+//!   the lists and the rest after the reload
 //! ```
 //!
 //! The candidates are a superset of the outputs that can differ, found from the graph (who links to
@@ -38,6 +39,12 @@ fn names_of(p: &Page) -> impl PartialEq + '_ {
     (
         &p.id, &p.kind, &p.names, &p.title, &p.url, &p.slug, &p.aliases,
     )
+}
+
+/// What a link to a page reads of it (see `graph::resolve_body_links`): the page that links to it
+/// needs its links resolved again only when this changes.
+fn seen_by_links<'a>(p: &'a Page, r: &'a Rendered, title: &'a str) -> impl PartialEq + 'a {
+    (&p.url, &p.id, &p.rel_path, title, &r.headings, &r.blocks)
 }
 
 /// The key a link target or a page name is filed under in [`LinkIndex`]: its last path segment,
@@ -168,6 +175,10 @@ pub(super) fn patchable(site: &build::Site, edits: &[(usize, &Page, &Rendered)])
     })
 }
 
+/// At most this many outputs are rendered before the reload; when more can show the change, the
+/// pages other than the edited ones follow with the lists.
+const MAX_FIRST_OUTPUTS: usize = 64;
+
 /// At most this many pages may come or go in one patch; more rebuild the site.
 const MAX_SET_CHANGES: usize = 16;
 
@@ -196,6 +207,7 @@ fn remove_page(site: &mut build::Site, i: usize) -> (Page, Rendered) {
     site.views.page_refs.remove(i);
     let g = &mut site.graph;
     g.fills.remove(i);
+    g.refs.remove(i);
     g.backlinks.remove(i);
     g.embeds.remove(i);
     g.edges.retain(|e| e.from != i && e.to != i);
@@ -209,7 +221,7 @@ fn remove_page(site: &mut build::Site, i: usize) -> (Page, Rendered) {
             b.from = shift_down(b.from, i);
         }
     }
-    for list in &mut g.embeds {
+    for list in g.embeds.iter_mut().chain(g.refs.iter_mut()) {
         for t in list.iter_mut() {
             *t = shift_down(*t, i);
         }
@@ -237,12 +249,13 @@ fn insert_page(
             b.from = shift_up(b.from, pos);
         }
     }
-    for list in &mut g.embeds {
+    for list in g.embeds.iter_mut().chain(g.refs.iter_mut()) {
         for t in list.iter_mut() {
             *t = shift_up(*t, pos);
         }
     }
     g.fills.insert(pos, Vec::new());
+    g.refs.insert(pos, Vec::new());
     g.backlinks.insert(pos, Vec::new());
     g.embeds.insert(pos, Vec::new());
     site.pages.insert(pos, page);
@@ -259,15 +272,21 @@ struct Saved {
     pages: Vec<(usize, Page, Rendered, String, PageRef)>,
     lookup: Option<Lookup>,
     fills: Vec<(usize, Vec<Option<crate::markdown::Fill>>)>,
+    refs: Vec<(usize, Vec<usize>)>,
     edges: Option<Vec<Edge>>,
     backlinks: Vec<(usize, Vec<graph::Backlink>)>,
     views: Option<views::Views>,
 }
 
 impl Session {
-    /// Apply an edit of `edited` (see the module docs). `None` when the edit cannot be patched in
-    /// (the caller rebuilds the site instead).
-    pub(super) fn patch(&mut self, edited: &[PathBuf], start: Instant) -> Option<Outcome> {
+    /// Apply an edit of `edited` (see the module docs); `set_changed` when files under content/ came
+    /// or went. `None` when the edit cannot be patched in (the caller rebuilds the site instead).
+    pub(super) fn patch(
+        &mut self,
+        edited: &[PathBuf],
+        set_changed: bool,
+        start: Instant,
+    ) -> Option<Outcome> {
         let good = self.good.as_mut()?;
         let templates = self.templates.as_ref()?;
         if self.site_dirty {
@@ -282,29 +301,40 @@ impl Session {
                     _ => None,
                 })
         };
-        let mut now: Vec<(&PathBuf, &Page, &Rendered)> = Vec::with_capacity(self.order.len());
-        for rel in &self.order {
-            if let Some((p, r)) = built(rel) {
-                now.push((rel, p, r));
-            } else if self.cache.get(rel).is_some_and(|c| c.parsed.is_err()) {
-                // A file that cannot be read: the full path reports it.
-                return None;
+        // When no file came or went and every edited page stays in the site, the set of pages is
+        // the same: no need to look at the other ten thousand.
+        let same_set = !set_changed
+            && edited
+                .iter()
+                .all(|rel| built(rel).is_some() && good.index.contains_key(&rel_key(rel)));
+        let (removed, added) = if same_set {
+            (Vec::new(), Vec::new())
+        } else {
+            let mut now: Vec<(&PathBuf, &Page, &Rendered)> = Vec::with_capacity(self.order.len());
+            for rel in &self.order {
+                if let Some((p, r)) = built(rel) {
+                    now.push((rel, p, r));
+                } else if self.cache.get(rel).is_some_and(|c| c.parsed.is_err()) {
+                    // A file that cannot be read: the full path reports it.
+                    return None;
+                }
             }
-        }
-        let now_keys: HashSet<String> = now.iter().map(|(rel, ..)| rel_key(rel)).collect();
-        let mut removed: Vec<usize> = good
-            .index
-            .iter()
-            .filter(|(k, _)| !now_keys.contains(*k))
-            .map(|(_, &i)| i)
-            .collect();
-        removed.sort_unstable();
-        let added: Vec<(usize, &Page, &Rendered)> = now
-            .iter()
-            .enumerate()
-            .filter(|(_, (rel, ..))| !good.index.contains_key(&rel_key(rel)))
-            .map(|(pos, &(_, p, r))| (pos, p, r))
-            .collect();
+            let now_keys: HashSet<String> = now.iter().map(|(rel, ..)| rel_key(rel)).collect();
+            let mut removed: Vec<usize> = good
+                .index
+                .iter()
+                .filter(|(k, _)| !now_keys.contains(*k))
+                .map(|(_, &i)| i)
+                .collect();
+            removed.sort_unstable();
+            let added: Vec<(usize, &Page, &Rendered)> = now
+                .iter()
+                .enumerate()
+                .filter(|(_, (rel, ..))| !good.index.contains_key(&rel_key(rel)))
+                .map(|(pos, &(_, p, r))| (pos, p, r))
+                .collect();
+            (removed, added)
+        };
         if removed.len() + added.len() > MAX_SET_CHANGES {
             return None;
         }
@@ -412,15 +442,23 @@ impl Session {
             pages: Vec::new(),
             lookup: None,
             fills: Vec::new(),
+            refs: Vec::new(),
             edges: None,
             backlinks: Vec::new(),
             views: None,
         };
         let mut old_cards: HashMap<usize, PageRef> = HashMap::new();
+        // Edited pages whose linkers see something else of them.
+        let mut seen_changed: BTreeSet<usize> = added.iter().map(|a| a.0).collect();
         for &(i, p, r) in &edits {
             names_changed |= names_of(&site.pages[i]) != names_of(p);
             old_keys.extend(page_keys(&site.pages[i], &site.titles[i]));
             let title = views::title(p, r);
+            if seen_by_links(&site.pages[i], &site.rendered[i], &site.titles[i])
+                != seen_by_links(p, r, &title)
+            {
+                seen_changed.insert(i);
+            }
             let card = views::page_ref(&config, p, r, &title);
             let old_page = std::mem::replace(&mut site.pages[i], p.clone());
             let old_rendered = std::mem::replace(&mut site.rendered[i], r.clone());
@@ -448,13 +486,18 @@ impl Session {
             saved.lookup = Some(std::mem::replace(&mut site.graph.lookup, lookup));
         }
 
-        // Pages whose links can see the change: the edited pages, those that link to them, and
-        // (when a name changed) those with a link under one of the old or new names.
+        // Pages whose links can see the change: the edited pages, those that link to them when
+        // what a link shows of them changed, and (when a name changed) those with a link under
+        // one of the old or new names.
         let mut relink: BTreeSet<usize> = edited_set.clone();
         relink.extend(relink_extra.iter().copied());
+        let mut linkers: BTreeSet<usize> = BTreeSet::new();
         for e in &site.graph.edges {
             if edited_set.contains(&e.to) {
-                relink.insert(e.from);
+                linkers.insert(e.from);
+                if seen_changed.contains(&e.to) {
+                    relink.insert(e.from);
+                }
             }
         }
         if names_changed {
@@ -496,13 +539,15 @@ impl Session {
         let mut relations = Relations::default();
         let mut new_edges: Vec<Edge> = Vec::new();
         for (r, body) in bodies {
-            let (mut edges, mut d) =
+            let mut own =
                 graph::page_edges(&site.graph.lookup, &site.pages[r], r, &body, &mut relations);
-            new_edges.append(&mut edges);
-            diags.append(&mut d);
+            new_edges.append(&mut own.edges);
+            diags.append(&mut own.diags);
             diags.extend(body.diags);
             let old = std::mem::replace(&mut site.graph.fills[r], body.fills);
             saved.fills.push((r, old));
+            let old = std::mem::replace(&mut site.graph.refs[r], own.refs);
+            saved.refs.push((r, old));
         }
         for &(i, ..) in &edits {
             diags.extend(build::check_outside(&site.pages[i], &site.rendered[i]));
@@ -613,6 +658,7 @@ impl Session {
         changed.extend(gone_pages.iter().map(|(i, p, _)| (Some(*i), None, p)));
         let lists = Lists {
             relink: &relink,
+            linkers: &linkers,
             targets: &targets,
             ids: &ids,
             post: &post,
@@ -620,9 +666,19 @@ impl Session {
         };
         let candidates = candidates(site, &old_views, &changed, &lists);
         saved.views = Some(old_views);
-        // Lists (indexes, tags, matrices) come after the reload (see `Session::finish_lists`).
-        let (heavy, light): (Vec<Output>, Vec<Output>) =
+        // Lists (indexes, tags, matrices) come after the reload (see `Session::finish_lists`), and
+        // so do the other pages when many show the change (a title that 500 pages link to): the
+        // edited pages go out first, the pages that show them a moment later.
+        let (mut heavy, mut light): (Vec<Output>, Vec<Output>) =
             candidates.iter().partition(|&&o| is_list(site, o));
+        if light.len() > MAX_FIRST_OUTPUTS {
+            let own: HashSet<usize> = changed.iter().filter_map(|c| c.1).collect();
+            let (first, later): (Vec<Output>, Vec<Output>) = light
+                .into_iter()
+                .partition(|o| !matches!(o, Output::Page(j) if !own.contains(j)));
+            light = first;
+            heavy.extend(later);
+        }
         let prepared: Vec<Prepared> = light
             .par_iter()
             .filter_map(|&o| build::prepare(site, templates, o))
@@ -720,6 +776,8 @@ impl Session {
                 t0.elapsed()
             );
         }
+        // What the patch replaced is freed off the path to the reload.
+        super::drop_later(saved);
         let report = self.report(start, rendered, true);
         paths.extend(gone);
         paths.sort();
@@ -751,8 +809,9 @@ impl Session {
     }
 
     /// Render the lists a patch left for after its reload: the section and kind indexes, tags and
-    /// matrices among its candidates, once their entries are made again. They show every page of a
-    /// kind, so they are the slowest outputs of an edit; the edited page does not wait for them.
+    /// matrices among its candidates, once their entries are made again (they show every page of a
+    /// kind, so they are the slowest outputs of an edit), and the pages that show the edit when
+    /// there are more than [`MAX_FIRST_OUTPUTS`]. The edited pages do not wait for them.
     pub fn finish_lists(&mut self) -> Outcome {
         let start = Instant::now();
         let Some(heavy) = self.lists_pending.take() else {
@@ -824,6 +883,9 @@ fn restore(site: &mut build::Site, saved: Saved) {
     for (r, f) in saved.fills {
         site.graph.fills[r] = f;
     }
+    for (r, f) in saved.refs {
+        site.graph.refs[r] = f;
+    }
     if let Some(edges) = saved.edges {
         site.graph.edges = edges;
     }
@@ -836,6 +898,8 @@ fn restore(site: &mut build::Site, saved: Saved) {
 struct Lists<'a> {
     /// Pages whose links were resolved again.
     relink: &'a [usize],
+    /// Pages that link to the edited ones (their facts show them).
+    linkers: &'a BTreeSet<usize>,
     /// Pages whose backlinks were made again.
     targets: &'a BTreeSet<usize>,
     /// The ids of the changed pages, before and after.
@@ -864,6 +928,7 @@ fn candidates(
         .collect();
     // Pages that link to them or that they link to (backlinks, facts, link labels).
     let mut pages: BTreeSet<usize> = l.relink.iter().copied().collect();
+    pages.extend(l.linkers.iter().copied());
     pages.extend(l.targets.iter().copied());
     let mut sections: BTreeSet<String> = BTreeSet::new();
     let mut tags: BTreeSet<String> = BTreeSet::new();
