@@ -469,6 +469,15 @@ impl Session {
             }
         }
         let relink: Vec<usize> = relink.into_iter().collect();
+        // A page shown inside another (`![[lamp]]`) is shown with its links filled: the embedding
+        // page's HTML holds them, expanded once when the site was assembled. When such a page's
+        // links are resolved again (it links to a page that was retitled or renamed), the pages
+        // that embed it would keep the old labels and hrefs: rebuild the site instead.
+        let embedded: HashSet<usize> = site.graph.embeds.iter().flatten().copied().collect();
+        if relink.iter().any(|r| embedded.contains(r)) {
+            restore(site, saved);
+            return None;
+        }
         let cx = LinkContext {
             base_path: &base_path,
             policy: config.broken_links,
