@@ -187,6 +187,19 @@ fn shift_up(x: usize, inserted: usize) -> usize {
     }
 }
 
+/// The embeds among the fills name the embedded page by index: move them with the pages, as
+/// `graph.embeds` is, so that the patched graph stays the one a build makes.
+fn shift_embed_fills(
+    fills: &mut [Vec<Option<crate::markdown::Fill>>],
+    shift: impl Fn(usize) -> usize,
+) {
+    for f in fills.iter_mut().flatten().flatten() {
+        if let Some(e) = &mut f.embed {
+            e.page = shift(e.page);
+        }
+    }
+}
+
 /// Take page `i` out of the site's vectors and its graph, moving every later index down by one.
 /// Its edges go; the backlinks it gave go with them. The views are made again afterwards.
 fn remove_page(site: &mut build::Site, i: usize) -> (Page, Rendered) {
@@ -214,6 +227,7 @@ fn remove_page(site: &mut build::Site, i: usize) -> (Page, Rendered) {
             *t = shift_down(*t, i);
         }
     }
+    shift_embed_fills(&mut g.fills, |t| shift_down(t, i));
     (page, rendered)
 }
 
@@ -242,6 +256,7 @@ fn insert_page(
             *t = shift_up(*t, pos);
         }
     }
+    shift_embed_fills(&mut g.fills, |t| shift_up(t, pos));
     g.fills.insert(pos, Vec::new());
     g.backlinks.insert(pos, Vec::new());
     g.embeds.insert(pos, Vec::new());

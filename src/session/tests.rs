@@ -102,3 +102,53 @@ fn a_retitled_page_reaches_the_pages_that_embed_a_page_linking_to_it() {
     );
     assert_eq!(differences(&s, root), Vec::<String>::new());
 }
+
+/// What the graph of `s` says each page's links become, embeds included.
+fn fills(s: &Session) -> String {
+    format!("{:?}", s.good.as_ref().unwrap().site.graph.fills)
+}
+
+/// Pages that come and go move the pages after them: the embeds among the fills, which name the
+/// embedded page by its index, move with them.
+#[test]
+fn pages_that_come_and_go_move_the_embeds_of_a_patched_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "site.yaml",
+        "title: T\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+    );
+    write(
+        root,
+        "content/tools/lamp.md",
+        "---\ntitle: Lamp\n---\n\nA lamp.\n",
+    );
+    write(
+        root,
+        "content/notes/board.md",
+        "---\ntitle: Board\n---\n\nThe board.\n\n![[lamp]]\n",
+    );
+    let mut s = Session::new(root, false);
+    assert!(!matches!(
+        s.apply(&ChangeSet::everything()),
+        Outcome::Failed(_)
+    ));
+    let fresh = |root: &Path| {
+        let mut f = Session::new(root, false);
+        f.apply(&ChangeSet::everything());
+        fills(&f)
+    };
+    // A tool that comes before the lamp, then goes again.
+    write(
+        root,
+        "content/tools/anvil.md",
+        "---\ntitle: Anvil\n---\n\nAn anvil.\n",
+    );
+    edit(&mut s, &["tools/anvil.md"]);
+    assert_eq!(fills(&s), fresh(root));
+    std::fs::remove_file(root.join("content/tools/anvil.md")).unwrap();
+    edit(&mut s, &["tools/anvil.md"]);
+    assert_eq!(fills(&s), fresh(root));
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+}
