@@ -42,6 +42,8 @@ use crate::render::Templates;
 
 mod patch;
 pub mod plan;
+#[cfg(test)]
+mod tests;
 
 pub use plan::{Change, ChangeSet};
 use plan::{PageEdit, Tier};

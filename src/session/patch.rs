@@ -198,6 +198,19 @@ fn shift_up(x: usize, inserted: usize) -> usize {
     }
 }
 
+/// The embeds among the fills name the embedded page by index: move them with the pages, as
+/// `graph.embeds` is, so that the patched graph stays the one a build makes.
+fn shift_embed_fills(
+    fills: &mut [Vec<Option<crate::markdown::Fill>>],
+    shift: impl Fn(usize) -> usize,
+) {
+    for f in fills.iter_mut().flatten().flatten() {
+        if let Some(e) = &mut f.embed {
+            e.page = shift(e.page);
+        }
+    }
+}
+
 /// Take page `i` out of the site's vectors and its graph, moving every later index down by one.
 /// Its edges go; the backlinks it gave go with them. The views are made again afterwards.
 fn remove_page(site: &mut build::Site, i: usize) -> (Page, Rendered) {
@@ -226,6 +239,7 @@ fn remove_page(site: &mut build::Site, i: usize) -> (Page, Rendered) {
             *t = shift_down(*t, i);
         }
     }
+    shift_embed_fills(&mut g.fills, |t| shift_down(t, i));
     (page, rendered)
 }
 
@@ -254,6 +268,7 @@ fn insert_page(
             *t = shift_up(*t, pos);
         }
     }
+    shift_embed_fills(&mut g.fills, |t| shift_up(t, pos));
     g.fills.insert(pos, Vec::new());
     g.refs.insert(pos, Vec::new());
     g.backlinks.insert(pos, Vec::new());
@@ -512,6 +527,15 @@ impl Session {
             }
         }
         let relink: Vec<usize> = relink.into_iter().collect();
+        // A page shown inside another (`![[lamp]]`) is shown with its links filled: the embedding
+        // page's HTML holds them, expanded once when the site was assembled. When such a page's
+        // links are resolved again (it links to a page that was retitled or renamed), the pages
+        // that embed it would keep the old labels and hrefs: rebuild the site instead.
+        let embedded: HashSet<usize> = site.graph.embeds.iter().flatten().copied().collect();
+        if relink.iter().any(|r| embedded.contains(r)) {
+            restore(site, saved);
+            return None;
+        }
         let cx = LinkContext {
             base_path: &base_path,
             policy: config.broken_links,

@@ -1505,9 +1505,8 @@ fn serve_matches_build_through_200_random_edits() {
                 .parse::<u64>()
                 .expect("FIELDBOOK_CONSISTENCY_SEED must be a number")
         })
-        // A fixed seed, so that CI runs the same edits each time. Seeds 4 and 5 still find a page
-        // whose body link label stays old after a later edit when the run settles at every 25th
-        // edit (issue 16 is open on it); replay them by hand.
+        // A fixed seed, so that CI runs the same edits each time; seeds 1 to 8 pass (4 and 5 found
+        // that the pages embedding a relinked page kept its old link labels); replay others by hand.
         .unwrap_or(DEFAULT_SEED);
     let number = |name: &str, default: usize| {
         std::env::var(name).ok().map_or(default, |v| {

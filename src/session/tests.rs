@@ -1,0 +1,154 @@
+//! Session against a fresh build: a tiny site on disk, edits applied through [`Session::apply`]
+//! and the follow-up steps `serve` runs, and every served file compared with what a new session
+//! (a full build) makes of the same folder.
+
+use std::path::Path;
+
+use super::{ChangeSet, Outcome, Session};
+use crate::output::Entry;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Apply an edit of these content files, then what `serve` does before it counts as settled.
+fn edit(s: &mut Session, content: &[&str]) {
+    let mut changes = ChangeSet::default();
+    changes.content.extend(content.iter().map(Into::into));
+    let outcome = s.apply(&changes);
+    assert!(!matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+    if s.lists_pending() {
+        let outcome = s.finish_lists();
+        assert!(!matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+    }
+    s.refresh_search();
+    assert!(s.settled());
+}
+
+/// The files served by `s` that differ from those a fresh build of `root` makes.
+fn differences(s: &Session, root: &Path) -> Vec<String> {
+    let mut fresh = Session::new(root, false);
+    let outcome = fresh.apply(&ChangeSet::everything());
+    assert!(!matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+    let (got, want) = (s.files(), fresh.files());
+    let same = |a: &Entry, b: &Entry| match (a, b) {
+        (Entry::Bytes(a), Entry::Bytes(b)) => a == b,
+        (Entry::Disk(a), Entry::Disk(b)) => a == b,
+        _ => false,
+    };
+    let mut wrong: Vec<String> = want
+        .iter()
+        .filter(|(p, w)| got.get(*p).is_none_or(|g| !same(g, w)))
+        .map(|(p, _)| p.clone())
+        .collect();
+    wrong.extend(got.keys().filter(|p| !want.contains_key(*p)).cloned());
+    wrong.sort();
+    wrong
+}
+
+fn text(s: &Session, path: &str) -> String {
+    match s.files().get(path) {
+        Some(Entry::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("{path}: {other:?}"),
+    }
+}
+
+/// A page embeds a tool whose body links to a guide. Retitling the guide changes the label of the
+/// tool's link, and so the tool as it is shown inside the page that embeds it.
+#[test]
+fn a_retitled_page_reaches_the_pages_that_embed_a_page_linking_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "site.yaml",
+        "title: T\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+    );
+    write(
+        root,
+        "content/notes/guide.md",
+        "---\ntitle: Guide\n---\n\nA guide.\n",
+    );
+    write(
+        root,
+        "content/tools/lamp.md",
+        "---\ntitle: Lamp\n---\n\nLamp, see [[guide]].\n",
+    );
+    write(
+        root,
+        "content/notes/board.md",
+        "---\ntitle: Board\n---\n\nThe board.\n\n![[lamp]]\n",
+    );
+    let mut s = Session::new(root, false);
+    assert!(!matches!(
+        s.apply(&ChangeSet::everything()),
+        Outcome::Failed(_)
+    ));
+    assert!(text(&s, "notes/board/index.html").contains(">Guide</a>"));
+
+    write(
+        root,
+        "content/notes/guide.md",
+        "---\ntitle: Handbook\n---\n\nA guide.\n",
+    );
+    edit(&mut s, &["notes/guide.md"]);
+    assert!(text(&s, "tools/lamp/index.html").contains(">Handbook</a>"));
+    let board = text(&s, "notes/board/index.html");
+    assert!(
+        board.contains(">Handbook</a>") && !board.contains(">Guide</a>"),
+        "the embedded tool keeps the old label:\n{board}"
+    );
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+}
+
+/// What the graph of `s` says each page's links become, embeds included.
+fn fills(s: &Session) -> String {
+    format!("{:?}", s.good.as_ref().unwrap().site.graph.fills)
+}
+
+/// Pages that come and go move the pages after them: the embeds among the fills, which name the
+/// embedded page by its index, move with them.
+#[test]
+fn pages_that_come_and_go_move_the_embeds_of_a_patched_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "site.yaml",
+        "title: T\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+    );
+    write(
+        root,
+        "content/tools/lamp.md",
+        "---\ntitle: Lamp\n---\n\nA lamp.\n",
+    );
+    write(
+        root,
+        "content/notes/board.md",
+        "---\ntitle: Board\n---\n\nThe board.\n\n![[lamp]]\n",
+    );
+    let mut s = Session::new(root, false);
+    assert!(!matches!(
+        s.apply(&ChangeSet::everything()),
+        Outcome::Failed(_)
+    ));
+    let fresh = |root: &Path| {
+        let mut f = Session::new(root, false);
+        f.apply(&ChangeSet::everything());
+        fills(&f)
+    };
+    // A tool that comes before the lamp, then goes again.
+    write(
+        root,
+        "content/tools/anvil.md",
+        "---\ntitle: Anvil\n---\n\nAn anvil.\n",
+    );
+    edit(&mut s, &["tools/anvil.md"]);
+    assert_eq!(fills(&s), fresh(root));
+    std::fs::remove_file(root.join("content/tools/anvil.md")).unwrap();
+    edit(&mut s, &["tools/anvil.md"]);
+    assert_eq!(fills(&s), fresh(root));
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+}
