@@ -692,16 +692,25 @@ impl Session {
             .into_iter()
             .map(|(p, b)| (p, Arc::from(b)))
             .collect();
-        // The search index is made again after the reload (see `refresh_search`); until then the
-        // last one is served.
-        self.search = None;
+        // The search index of a site that had one is made again after the reload (see
+        // `refresh_search`), and until then the last one is served; the first site's is made now,
+        // so that search works as soon as the site is served.
         self.search_dirty.clear();
-        self.search_stale = true;
-        let search_files = self
-            .good
-            .as_mut()
-            .map(|g| std::mem::take(&mut g.search_files))
-            .unwrap_or_default();
+        let search_files = match self.good.as_mut() {
+            Some(g) => {
+                self.search = None;
+                self.search_stale = true;
+                std::mem::take(&mut g.search_files)
+            }
+            None => {
+                let mut live = build::search_index(&site);
+                let files = live.files();
+                self.search = Some(live);
+                // What is left (the link index) is made once the sources are quiet.
+                self.search_stale = true;
+                files
+            }
+        };
         if let Some(old) = &self.good {
             for (p, b) in &generated {
                 if !old.generated.iter().any(|(op, ob)| op == p && ob == b) {

@@ -32,6 +32,8 @@ fn differences(s: &Session, root: &Path) -> Vec<String> {
     let mut fresh = Session::new(root, false);
     let outcome = fresh.apply(&ChangeSet::everything());
     assert!(!matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+    fresh.refresh_search();
+    assert!(fresh.settled());
     let (got, want) = (s.files(), fresh.files());
     let same = |a: &Entry, b: &Entry| match (a, b) {
         (Entry::Bytes(a), Entry::Bytes(b)) => a == b,
