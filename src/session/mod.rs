@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::build::{self, BuildOptions, Output, Prepared, Site, StaticSource};
+use crate::build::{self, BuildOptions, Output, Site, StaticSource};
 use crate::config::SiteConfig;
 use crate::content::{self, Page};
 use crate::diagnostics::{self, Diagnostic};
@@ -51,7 +51,7 @@ use plan::{PageEdit, Tier};
 /// The files one template output makes: its own and its alias redirects.
 type OutputFiles = Vec<(String, Arc<[u8]>)>;
 
-/// Files as [`build::render_prepared`] makes them.
+/// Files as [`build::render_owned`] makes them.
 type RenderedFiles = Vec<(String, Vec<u8>)>;
 
 /// One content file as last read.
@@ -73,6 +73,17 @@ struct Good {
     statics: Vec<(String, Entry)>,
     /// Page index by path under content/ (`tools/doudian.md`).
     index: HashMap<String, usize>,
+}
+
+impl Good {
+    /// The files of the outputs that `prints` (a new site's) no longer has.
+    fn files_gone(&self, prints: &HashMap<String, u64>) -> Vec<String> {
+        plan::gone(&self.prints, prints)
+            .iter()
+            .filter_map(|o| self.outputs.get(o))
+            .flat_map(|files| files.iter().map(|(p, _)| p.clone()))
+            .collect()
+    }
 }
 
 /// What a rebuild did, for the terminal.
@@ -543,10 +554,13 @@ impl Session {
             diagnostics::sort(&mut all);
             return Outcome::Failed(all);
         }
-        let rendered: Vec<Result<(Prepared, RenderedFiles), Diagnostic>> = saved
+        let rendered: Vec<Result<(String, u64, RenderedFiles), Diagnostic>> = saved
             .par_iter()
             .filter_map(|(i, ..)| build::prepare(&good.site, templates, Output::Page(*i)))
-            .map(|p| build::render_prepared(templates, &p).map(|files| (p, files)))
+            .map(|p| {
+                let (path, print) = (p.path.clone(), p.fingerprint());
+                build::render_owned(templates, p).map(|files| (path, print, files))
+            })
             .collect();
         let (done, errors) = build::split_results(rendered);
         if !errors.is_empty() {
@@ -566,12 +580,11 @@ impl Session {
         good.site.warnings.extend(warnings);
         diagnostics::sort(&mut good.site.warnings);
         let mut paths = Vec::new();
-        for (prepared, files) in done {
-            good.prints
-                .insert(prepared.path.clone(), prepared.fingerprint());
+        for (path, print, files) in done {
+            good.prints.insert(path.clone(), print);
             paths.extend(files.iter().map(|(p, _)| p.clone()));
             good.outputs.insert(
-                prepared.path,
+                path,
                 files.into_iter().map(|(p, b)| (p, Arc::from(b))).collect(),
             );
         }
@@ -606,11 +619,7 @@ impl Session {
                 Err(errors) => return Outcome::Failed(errors),
             };
         let rendered = outputs.len();
-        for (path, files) in &good.outputs {
-            if !outputs.contains_key(path) {
-                paths.extend(files.iter().map(|(p, _)| p.clone()));
-            }
-        }
+        paths.extend(good.files_gone(&prints));
         good.prints = prints;
         drop_later(std::mem::replace(&mut good.outputs, outputs));
         self.compose();
@@ -669,10 +678,6 @@ impl Session {
             Ok(m) => m,
             Err(errors) => return Outcome::Failed(errors),
         };
-        let gone: Vec<&String> = old_prints
-            .keys()
-            .filter(|p| !prints.contains_key(*p))
-            .collect();
         let rendered_count = outputs.len();
         if let Some(old) = &self.good {
             for path in prints.keys() {
@@ -682,11 +687,7 @@ impl Session {
                     }
                 }
             }
-            for g in gone {
-                if let Some(files) = old.outputs.get(g) {
-                    paths.extend(files.iter().map(|(p, _)| p.clone()));
-                }
-            }
+            paths.extend(old.files_gone(&prints));
         }
         let generated: Vec<(String, Arc<[u8]>)> = build::site_files(&site)
             .into_iter()
@@ -695,19 +696,18 @@ impl Session {
         // The search index of a site that had one is made again after the reload (see
         // `refresh_search`), and until then the last one is served; the first site's is made now,
         // so that search works as soon as the site is served.
+        // Either way, what is left (the index, or the link index) is made once the sources are quiet.
         self.search_dirty.clear();
+        self.search_stale = true;
         let search_files = match self.good.as_mut() {
             Some(g) => {
                 self.search = None;
-                self.search_stale = true;
                 std::mem::take(&mut g.search_files)
             }
             None => {
                 let mut live = build::search_index(&site);
                 let files = live.files();
                 self.search = Some(live);
-                // What is left (the link index) is made once the sources are quiet.
-                self.search_stale = true;
                 files
             }
         };
@@ -828,7 +828,7 @@ fn render_outputs(
         .map(|p| {
             let print = p.fingerprint();
             let path = p.path.clone();
-            let stale = everything || old.get(&path) != Some(&print);
+            let stale = plan::needs_render(old, &path, print, everything);
             let files = stale.then(|| build::render_owned(templates, p));
             (path, print, files)
         })

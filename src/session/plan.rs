@@ -170,26 +170,37 @@ pub fn tier(edits: &[PageEdit]) -> Tier {
     Tier::Pages(pages)
 }
 
-/// Which outputs to render again: those that are new or whose fingerprint changed (all of them when
-/// `everything`), and which to drop: those that are gone. Both sorted.
-pub fn stale(
+/// Whether an output at `path` with fingerprint `print` is rendered again: when it is new, when its
+/// fingerprint changed, or when `everything` is.
+pub fn needs_render(old: &HashMap<String, u64>, path: &str, print: u64, everything: bool) -> bool {
+    everything || old.get(path) != Some(&print)
+}
+
+/// The outputs of `old` that `new` no longer has, sorted.
+pub fn gone(old: &HashMap<String, u64>, new: &HashMap<String, u64>) -> Vec<String> {
+    let mut gone: Vec<String> = old
+        .keys()
+        .filter(|path| !new.contains_key(*path))
+        .cloned()
+        .collect();
+    gone.sort();
+    gone
+}
+
+/// Which outputs to render again ([`needs_render`]) and which to drop ([`gone`]), both sorted.
+#[cfg(test)]
+fn stale(
     old: &HashMap<String, u64>,
     new: &HashMap<String, u64>,
     everything: bool,
 ) -> (Vec<String>, Vec<String>) {
     let mut render: Vec<String> = new
         .iter()
-        .filter(|(path, print)| everything || old.get(*path) != Some(*print))
+        .filter(|(path, print)| needs_render(old, path, **print, everything))
         .map(|(path, _)| path.clone())
         .collect();
-    let mut gone: Vec<String> = old
-        .keys()
-        .filter(|path| !new.contains_key(*path))
-        .cloned()
-        .collect();
     render.sort();
-    gone.sort();
-    (render, gone)
+    (render, gone(old, new))
 }
 
 #[cfg(test)]

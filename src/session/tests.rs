@@ -13,6 +13,22 @@ fn write(root: &Path, rel: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A site at `root` with two kinds of page and these files under content/, built by a new session.
+fn site(root: &Path, pages: &[(&str, &str)]) -> Session {
+    write(
+        root,
+        "site.yaml",
+        "title: T\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+    );
+    for (rel, text) in pages {
+        write(root, &format!("content/{rel}"), text);
+    }
+    let mut s = Session::new(root, false);
+    let outcome = s.apply(&ChangeSet::everything());
+    assert!(!matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+    s
+}
+
 /// Apply an edit of these content files, then what `serve` does before it counts as settled.
 fn edit(s: &mut Session, content: &[&str]) {
     let mut changes = ChangeSet::default();
@@ -63,31 +79,20 @@ fn text(s: &Session, path: &str) -> String {
 fn a_retitled_page_reaches_the_pages_that_embed_a_page_linking_to_it() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(
+    let mut s = site(
         root,
-        "site.yaml",
-        "title: T\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+        &[
+            ("notes/guide.md", "---\ntitle: Guide\n---\n\nA guide.\n"),
+            (
+                "tools/lamp.md",
+                "---\ntitle: Lamp\n---\n\nLamp, see [[guide]].\n",
+            ),
+            (
+                "notes/board.md",
+                "---\ntitle: Board\n---\n\nThe board.\n\n![[lamp]]\n",
+            ),
+        ],
     );
-    write(
-        root,
-        "content/notes/guide.md",
-        "---\ntitle: Guide\n---\n\nA guide.\n",
-    );
-    write(
-        root,
-        "content/tools/lamp.md",
-        "---\ntitle: Lamp\n---\n\nLamp, see [[guide]].\n",
-    );
-    write(
-        root,
-        "content/notes/board.md",
-        "---\ntitle: Board\n---\n\nThe board.\n\n![[lamp]]\n",
-    );
-    let mut s = Session::new(root, false);
-    assert!(!matches!(
-        s.apply(&ChangeSet::everything()),
-        Outcome::Failed(_)
-    ));
     assert!(text(&s, "notes/board/index.html").contains(">Guide</a>"));
 
     write(
@@ -116,26 +121,16 @@ fn fills(s: &Session) -> String {
 fn pages_that_come_and_go_move_the_embeds_of_a_patched_site() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(
+    let mut s = site(
         root,
-        "site.yaml",
-        "title: T\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+        &[
+            ("tools/lamp.md", "---\ntitle: Lamp\n---\n\nA lamp.\n"),
+            (
+                "notes/board.md",
+                "---\ntitle: Board\n---\n\nThe board.\n\n![[lamp]]\n",
+            ),
+        ],
     );
-    write(
-        root,
-        "content/tools/lamp.md",
-        "---\ntitle: Lamp\n---\n\nA lamp.\n",
-    );
-    write(
-        root,
-        "content/notes/board.md",
-        "---\ntitle: Board\n---\n\nThe board.\n\n![[lamp]]\n",
-    );
-    let mut s = Session::new(root, false);
-    assert!(!matches!(
-        s.apply(&ChangeSet::everything()),
-        Outcome::Failed(_)
-    ));
     let fresh = |root: &Path| {
         let mut f = Session::new(root, false);
         f.apply(&ChangeSet::everything());
