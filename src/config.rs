@@ -19,7 +19,7 @@ use crate::schema::FieldDef;
 use crate::yaml;
 
 /// The whole `site.yaml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
     pub title: String,
@@ -61,7 +61,7 @@ fn default_theme() -> String {
 }
 
 /// One kind of page: a folder, a title and a field schema.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KindConfig {
     /// Folder under content/ whose pages are of this kind.
@@ -84,7 +84,7 @@ pub struct KindConfig {
 }
 
 /// How a kind's index page lists its pages.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IndexConfig {
     /// Group entries by this field (an enum, ref or refs field).
@@ -93,14 +93,14 @@ pub struct IndexConfig {
 }
 
 /// A generated view declared in site.yaml (`- matrix: {...}`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct View {
     pub matrix: MatrixConfig,
 }
 
 /// Rows of one kind by columns of another; a cell lists the pages that connect them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatrixConfig {
     pub slug: String,
@@ -128,7 +128,7 @@ pub enum BrokenLinks {
 }
 
 /// Markdown options.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarkdownConfig {
     /// What to do with HTML written in Markdown: pass it through (trusted authors) or escape it.
@@ -190,6 +190,15 @@ impl<'de> Deserialize<'de> for RawHtml {
 }
 
 impl SiteConfig {
+    /// Whether a page is read and rendered the same under `other` (a serve session keeps its parsed
+    /// pages across an edit of site.yaml then): reading a page looks at the kinds, where the site is
+    /// served and the Markdown options, and at nothing else of the config.
+    pub fn reads_pages_like(&self, other: &SiteConfig) -> bool {
+        self.kinds == other.kinds
+            && self.base_url == other.base_url
+            && self.markdown == other.markdown
+    }
+
     /// Parse and validate `site.yaml`. All problems are returned at once, each at its line and column:
     /// the text is read into a YAML tree, every mapping's keys are checked against the keys its struct
     /// takes, and each kind, field, view and section is deserialized on its own, so that one wrong

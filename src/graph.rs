@@ -30,8 +30,8 @@ pub enum Unresolved {
     },
 }
 
-/// Every way to name a page, built once per build.
-#[derive(Debug, Default)]
+/// Every way to name a page, built once per build and kept up to date by a serve session's patches.
+#[derive(Debug, Default, PartialEq)]
 pub struct Lookup {
     by_id: HashMap<String, usize>,
     by_path: HashMap<String, usize>,
@@ -48,6 +48,43 @@ pub struct Lookup {
     kinds: Vec<Option<String>>,
 }
 
+/// What one page is filed under in a [`Lookup`].
+struct Keys {
+    /// The file name without `.md`, lowercased (none for a section's index page).
+    stem: Option<String>,
+    /// Other names, lowercased.
+    names: Vec<String>,
+    /// The title, lowercased.
+    title: Option<String>,
+    slug: Option<String>,
+    /// Path without `.md`, URL path, and a section's folder: in the order they are filed.
+    paths: Vec<String>,
+    lower_path: String,
+}
+
+impl Keys {
+    fn of(p: &Page) -> Keys {
+        let no_ext = p.rel_path.trim_end_matches(".md").trim_end_matches(".MD");
+        let stem = no_ext.rsplit('/').next().unwrap_or(no_ext);
+        let mut paths = vec![no_ext.to_string()];
+        let url = p.url.trim_end_matches('/');
+        if url != no_ext {
+            paths.push(url.to_string());
+        }
+        if p.is_section && p.section != no_ext && p.section != url {
+            paths.push(p.section.clone());
+        }
+        Keys {
+            stem: (!p.is_section).then(|| stem.to_lowercase()),
+            names: p.names.iter().map(|n| n.trim().to_lowercase()).collect(),
+            title: p.title.as_ref().map(|t| t.trim().to_lowercase()),
+            slug: (!p.slug.is_empty()).then(|| p.slug.clone()),
+            paths,
+            lower_path: no_ext.to_lowercase(),
+        }
+    }
+}
+
 /// A page found for a link, and the other pages its short name could also mean.
 #[derive(Debug, PartialEq)]
 pub struct Found {
@@ -62,26 +99,11 @@ impl Lookup {
         let mut diags = Vec::new();
         let mut urls: HashMap<&str, usize> = HashMap::new();
         for (i, p) in pages.iter().enumerate() {
+            let keys = Keys::of(p);
             l.ids.push(p.id.clone());
             l.kinds.push(p.kind.clone());
-            let no_ext = p.rel_path.trim_end_matches(".md").trim_end_matches(".MD");
-            l.lower_paths.push(no_ext.to_lowercase());
-            let stem = no_ext.rsplit('/').next().unwrap_or(no_ext);
-            if !p.is_section {
-                l.by_stem.entry(stem.to_lowercase()).or_default().push(i);
-            }
-            for name in &p.names {
-                l.by_name
-                    .entry(name.trim().to_lowercase())
-                    .or_default()
-                    .push(i);
-            }
-            if let Some(t) = &p.title {
-                l.by_title
-                    .entry(t.trim().to_lowercase())
-                    .or_default()
-                    .push(i);
-            }
+            l.lower_paths.push(keys.lower_path.clone());
+            l.file_names(i, &keys);
             if let Some(&j) = urls.get(p.url.as_str()) {
                 diags.push(
                     Diagnostic::error(
@@ -112,17 +134,160 @@ impl Lookup {
                 continue;
             }
             l.by_id.insert(p.id.clone(), i);
-            let no_ext = p.rel_path.trim_end_matches(".md").trim_end_matches(".MD");
-            l.by_path.insert(no_ext.to_string(), i);
-            l.by_path.insert(p.url.trim_end_matches('/').to_string(), i);
-            if p.is_section {
-                l.by_path.insert(p.section.clone(), i);
+            for k in &keys.paths {
+                l.by_path.insert(k.clone(), i);
             }
-            if !p.slug.is_empty() {
-                l.by_slug.entry(p.slug.clone()).or_default().push(i);
+            if let Some(s) = &keys.slug {
+                l.by_slug.entry(s.clone()).or_default().push(i);
             }
         }
         (l, diags)
+    }
+
+    /// File page `i`'s names (file name, other names, title) in the lists they share with others.
+    fn file_names(&mut self, i: usize, keys: &Keys) {
+        let lists = [
+            (&mut self.by_stem, keys.stem.as_slice()),
+            (&mut self.by_name, keys.names.as_slice()),
+            (&mut self.by_title, keys.title.as_slice()),
+        ];
+        for (map, names) in lists {
+            for n in names {
+                let list = map.entry(n.clone()).or_default();
+                let at = list.partition_point(|&x| x < i);
+                list.insert(at, i);
+            }
+        }
+    }
+
+    /// Take page `i` out of the lists of the names in `keys` (a list left empty goes).
+    fn unfile(&mut self, i: usize, keys: &Keys, id: &str) {
+        let lists = [
+            (&mut self.by_stem, keys.stem.as_slice()),
+            (&mut self.by_name, keys.names.as_slice()),
+            (&mut self.by_title, keys.title.as_slice()),
+            (&mut self.by_slug, keys.slug.as_slice()),
+        ];
+        for (map, names) in lists {
+            for n in names {
+                if let Some(list) = map.get_mut(n) {
+                    list.retain(|&x| x != i);
+                    if list.is_empty() {
+                        map.remove(n);
+                    }
+                }
+            }
+        }
+        if self.by_id.get(id) == Some(&i) {
+            self.by_id.remove(id);
+        }
+        for k in &keys.paths {
+            if self.by_path.get(k) == Some(&i) {
+                self.by_path.remove(k);
+            }
+        }
+    }
+
+    /// File page `i` under its id, paths and slug; false when another page holds one of them (only
+    /// a lookup made whole says which page wins, and reports a duplicate).
+    fn file_unique(&mut self, pages: &[Page], i: usize, keys: &Keys) -> bool {
+        let p = &pages[i];
+        if self.by_id.contains_key(&p.id)
+            || keys.paths.iter().any(|k| self.by_path.contains_key(k))
+            || pages
+                .iter()
+                .enumerate()
+                .any(|(j, q)| j != i && q.url == p.url)
+        {
+            return false;
+        }
+        self.by_id.insert(p.id.clone(), i);
+        for k in &keys.paths {
+            self.by_path.insert(k.clone(), i);
+        }
+        if let Some(s) = &keys.slug {
+            let list = self.by_slug.entry(s.clone()).or_default();
+            let at = list.partition_point(|&x| x < i);
+            list.insert(at, i);
+        }
+        true
+    }
+
+    /// Whether a page other than `i` of `pages` is filed under one of the paths in `keys` (then
+    /// taking `i` out would have to bring that page back: only a lookup made whole does).
+    fn paths_shared(pages: &[Page], i: Option<usize>, keys: &Keys) -> bool {
+        pages.iter().enumerate().any(|(j, q)| {
+            Some(j) != i && {
+                let no_ext = q.rel_path.trim_end_matches(".md").trim_end_matches(".MD");
+                let url = q.url.trim_end_matches('/');
+                keys.paths
+                    .iter()
+                    .any(|k| k == no_ext || k == url || (q.is_section && *k == q.section))
+            }
+        })
+    }
+
+    /// Move every page index through `f`.
+    fn shift(&mut self, f: impl Fn(usize) -> usize) {
+        for v in self.by_id.values_mut().chain(self.by_path.values_mut()) {
+            *v = f(*v);
+        }
+        for map in [
+            &mut self.by_slug,
+            &mut self.by_stem,
+            &mut self.by_name,
+            &mut self.by_title,
+        ] {
+            for list in map.values_mut() {
+                for v in list.iter_mut() {
+                    *v = f(*v);
+                }
+            }
+        }
+    }
+
+    /// Page `pos` of `pages` is new (later pages moved up by one): file it. False when the lookup
+    /// must be made whole instead ([`Lookup::new`]); it is then left half-changed.
+    pub fn insert(&mut self, pages: &[Page], pos: usize) -> bool {
+        self.shift(|x| if x >= pos { x + 1 } else { x });
+        let p = &pages[pos];
+        let keys = Keys::of(p);
+        self.ids.insert(pos, p.id.clone());
+        self.kinds.insert(pos, p.kind.clone());
+        self.lower_paths.insert(pos, keys.lower_path.clone());
+        self.file_names(pos, &keys);
+        self.file_unique(pages, pos, &keys)
+    }
+
+    /// Page `i`, `old`, went from `pages` (later pages moved down by one). False as for
+    /// [`Lookup::insert`].
+    pub fn remove(&mut self, pages: &[Page], i: usize, old: &Page) -> bool {
+        let keys = Keys::of(old);
+        if Lookup::paths_shared(pages, None, &keys) {
+            return false;
+        }
+        self.unfile(i, &keys, &old.id);
+        self.ids.remove(i);
+        self.kinds.remove(i);
+        self.lower_paths.remove(i);
+        self.shift(|x| if x > i { x - 1 } else { x });
+        true
+    }
+
+    /// Page `i` of `pages` was `old`. False as for [`Lookup::insert`].
+    pub fn update(&mut self, pages: &[Page], i: usize, old: &Page) -> bool {
+        let before = Keys::of(old);
+        if Lookup::paths_shared(pages, Some(i), &before) {
+            return false;
+        }
+        self.unfile(i, &before, &old.id);
+        let p = &pages[i];
+        let keys = Keys::of(p);
+        self.ids[i] = p.id.clone();
+        self.kinds[i] = p.kind.clone();
+        self.lower_paths[i] = keys.lower_path.clone();
+        self.file_names(i, &keys);
+        self.file_unique(pages, i, &keys)
     }
 
     /// The page `target` names, of kind `want` if given.
@@ -1104,6 +1269,54 @@ mod tests {
                 Page::parse(&cfg, std::path::Path::new(path), Source::new(*path, *text)).0
             })
             .collect()
+    }
+
+    /// The lookup a patch keeps up to date is the one made from the pages afterwards.
+    #[test]
+    fn lookup_follows_pages_that_come_go_and_are_renamed() {
+        let files = [
+            (
+                "tools/doudian.md",
+                "---\ntitle: Doudian\naliases: [Shop]\n---\n",
+            ),
+            ("roles/anchor.md", "---\ntitle: Anchor\n---\n"),
+            ("tools/anchor.md", ""),
+            ("guide/_index.md", "---\ntitle: Guide\n---\n"),
+            ("guide/intro.md", "---\ntitle: Start here\n---\n"),
+        ];
+        let all = pages(&files);
+        let whole = |p: &[Page]| Lookup::new(p).0;
+        // Each page taken out, then put back.
+        for i in 0..all.len() {
+            let mut p = all.clone();
+            let mut l = whole(&p);
+            let old = p.remove(i);
+            assert!(l.remove(&p, i, &old), "remove {i}");
+            assert_eq!(l, whole(&p), "after removing {i}");
+            p.insert(i, old);
+            assert!(l.insert(&p, i), "insert {i}");
+            assert_eq!(l, whole(&p), "after putting back {i}");
+        }
+        // A new title and other names.
+        let mut p = all.clone();
+        let mut l = whole(&p);
+        let old = std::mem::replace(
+            &mut p[4],
+            pages(&[(
+                "guide/intro.md",
+                "---\ntitle: First steps\naliases: [Intro, Onboarding]\n---\n",
+            )])
+            .remove(0),
+        );
+        assert!(l.update(&p, 4, &old));
+        assert_eq!(l, whole(&p));
+        assert_eq!(l.resolve("first steps", None), Ok(4));
+        assert!(l.resolve("start here", None).is_err());
+        // A page that takes an id another has: only a whole lookup reports it.
+        let mut p = all.clone();
+        let mut l = whole(&p);
+        p.insert(0, pages(&[("tools/doudian.md", "")]).remove(0));
+        assert!(!l.insert(&p, 0));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub enum FieldType {
 }
 
 /// One field of a kind's schema, as written in site.yaml.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
     #[serde(rename = "type")]

@@ -4,7 +4,8 @@
 //! Templates get exactly these values and no function that queries the whole site, so what a page's
 //! output depends on is visible here (which is what makes incremental rebuilds possible).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::diagnostics::Diagnostic;
 
@@ -17,9 +18,27 @@ use crate::graph::{self, LinkGraph};
 use crate::markdown::{Heading, Rendered};
 use crate::schema::{FieldType, Value};
 
-/// A link to a page, as templates see it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PageRef {
+/// A link to a page, as templates see it. Shared: the lists, matrices and paths that show a page
+/// hold the one card made for it, so that making the views copies no strings.
+#[derive(Debug, Clone)]
+pub struct PageRef(Arc<Card>);
+
+impl Serialize for PageRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl std::ops::Deref for PageRef {
+    type Target = Card;
+    fn deref(&self) -> &Card {
+        &self.0
+    }
+}
+
+/// What a [`PageRef`] shows.
+#[derive(Debug, Serialize)]
+pub struct Card {
     pub id: String,
     pub kind: Option<String>,
     /// The kind's singular name, for badges.
@@ -314,8 +333,15 @@ pub struct Views {
 /// A page's tags: its front-matter tags, then the inline `#tags` of its body, one per slug (the first
 /// spelling wins) and none without a slug.
 pub fn page_tags(page: &Page, rendered: &Rendered) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    let mut out = Vec::new();
+    tags_with_slugs(page, rendered)
+        .into_iter()
+        .map(|(t, _)| t.to_string())
+        .collect()
+}
+
+/// [`page_tags`], each as written and with its slug.
+fn tags_with_slugs<'a>(page: &'a Page, rendered: &'a Rendered) -> Vec<(&'a str, String)> {
+    let mut out: Vec<(&str, String)> = Vec::new();
     let all = page
         .tags
         .iter()
@@ -323,11 +349,10 @@ pub fn page_tags(page: &Page, rendered: &Rendered) -> Vec<String> {
         .chain(rendered.tags.iter().map(|(t, _)| t.trim_start_matches('#')));
     for t in all {
         let slug = slugify(t);
-        if slug.is_empty() || seen.contains(&slug) {
+        if slug.is_empty() || out.iter().any(|(_, s)| *s == slug) {
             continue;
         }
-        seen.push(slug);
-        out.push(t.to_string());
+        out.push((t, slug));
     }
     out
 }
@@ -410,6 +435,14 @@ fn sort_pages(idx: &mut [usize], pages: &[Page], titles: &[String]) {
     });
 }
 
+/// Every page's index in list order (see [`sort_pages`]): lists made by walking the pages in this
+/// order come out sorted, with one sort for the site instead of one per list.
+fn list_order(pages: &[Page], titles: &[String]) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..pages.len()).collect();
+    sort_pages(&mut all, pages, titles);
+    all
+}
+
 /// At most this many learning paths are offered on the home page.
 const MAX_HOME_PATHS: usize = 6;
 
@@ -478,7 +511,7 @@ pub fn fill_lists(views: &mut Views, config: &SiteConfig, pages: &[Page], graph:
 
 /// How templates show a link to one page.
 pub fn page_ref(config: &SiteConfig, p: &Page, r: &Rendered, title: &str) -> PageRef {
-    PageRef {
+    PageRef(Arc::new(Card {
         id: p.id.clone(),
         kind: p.kind.clone(),
         kind_name: p.kind.as_deref().map(|k| config.singular(k).to_string()),
@@ -488,7 +521,7 @@ pub fn page_ref(config: &SiteConfig, p: &Page, r: &Rendered, title: &str) -> Pag
             .description
             .clone()
             .unwrap_or_else(|| truncate_words(&r.summary, 40)),
-    }
+    }))
 }
 
 /// [`build`], with every page's [`PageRef`] made already (`serve` keeps those of unchanged pages).
@@ -502,44 +535,56 @@ pub fn build_with_refs(
     lists: bool,
 ) -> Views {
     let base = config.base_path();
+    // Walked in list order, so that every list below comes out sorted.
+    let order = list_order(pages, titles);
     // Sections: every folder that holds pages, with or without an _index.md.
     let mut section_pages: BTreeMap<String, Option<usize>> = BTreeMap::new();
     let mut members: HashMap<String, Vec<usize>> = HashMap::new();
     let mut folder_names: BTreeMap<String, String> = BTreeMap::new();
-    for (i, p) in pages.iter().enumerate() {
-        // The name as written of each folder on the way to the page, by its slugified path.
-        let mut path = String::new();
-        for name in folder_as_written(p).split('/') {
-            let slug = slugify(name);
-            if slug.is_empty() {
-                continue;
-            }
-            if !path.is_empty() {
-                path.push('/');
-            }
-            path.push_str(&slug);
-            folder_names
-                .entry(path.clone())
-                .or_insert_with(|| name.to_string());
-        }
-        if p.is_section {
-            section_pages.insert(p.section.clone(), Some(i));
-        } else {
-            members.entry(p.section.clone()).or_default().push(i);
-        }
-        // Every ancestor folder is a section too.
-        let mut folder = p.section.as_str();
-        loop {
-            section_pages.entry(folder.to_string()).or_insert(None);
-            match folder.rfind('/') {
-                Some(j) => folder = &folder[..j],
-                None if !folder.is_empty() => folder = "",
-                None => break,
+    // Pages share folders: each folder as written, and each section, is looked at once.
+    let mut folders_seen: HashSet<&str> = HashSet::new();
+    let mut sections_seen: HashSet<&str> = HashSet::new();
+    for p in pages {
+        // The name as written of each folder on the way to the page, by its slugified path (the
+        // first page's spelling wins).
+        if folders_seen.insert(folder_as_written(p)) {
+            let mut path = String::new();
+            for name in folder_as_written(p).split('/') {
+                let slug = slugify(name);
+                if slug.is_empty() {
+                    continue;
+                }
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(&slug);
+                folder_names
+                    .entry(path.clone())
+                    .or_insert_with(|| name.to_string());
             }
         }
     }
-    for list in members.values_mut() {
-        sort_pages(list, pages, titles);
+    for &i in &order {
+        let p = &pages[i];
+        if p.is_section {
+            section_pages.insert(p.section.clone(), Some(i));
+        } else if let Some(list) = members.get_mut(&p.section) {
+            list.push(i);
+        } else {
+            members.insert(p.section.clone(), vec![i]);
+        }
+        // Every ancestor folder is a section too.
+        if sections_seen.insert(&p.section) {
+            let mut folder = p.section.as_str();
+            loop {
+                section_pages.entry(folder.to_string()).or_insert(None);
+                match folder.rfind('/') {
+                    Some(j) => folder = &folder[..j],
+                    None if !folder.is_empty() => folder = "",
+                    None => break,
+                }
+            }
+        }
     }
     let kind_of_folder = |section: &str| -> Option<String> {
         config
@@ -551,13 +596,11 @@ pub fn build_with_refs(
 
     // Kinds: their pages wherever they live.
     let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, p) in pages.iter().enumerate() {
+    for &i in &order {
+        let p = &pages[i];
         if let (Some(k), false) = (&p.kind, p.is_section) {
             by_kind.entry(k.as_str()).or_default().push(i);
         }
-    }
-    for list in by_kind.values_mut() {
-        sort_pages(list, pages, titles);
     }
 
     let kinds: Vec<KindNav> = config
@@ -573,25 +616,31 @@ pub fn build_with_refs(
         .collect();
 
     // Tags.
-    let mut tag_map: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
-    for (i, p) in pages.iter().enumerate() {
-        for t in page_tags(p, &rendered[i]) {
-            let entry = tag_map
-                .entry(slugify(&t))
-                .or_insert_with(|| (t, Vec::new()));
-            entry.1.push(i);
+    // The tag that names the first page in discovery order (the first spelling wins), its pages in
+    // list order.
+    let mut tag_map: BTreeMap<String, (String, usize, Vec<usize>)> = BTreeMap::new();
+    for &i in &order {
+        for (t, slug) in tags_with_slugs(&pages[i], &rendered[i]) {
+            match tag_map.get_mut(&slug) {
+                Some(entry) => {
+                    if i < entry.1 {
+                        (entry.0, entry.1) = (t.to_string(), i);
+                    }
+                    entry.2.push(i);
+                }
+                None => {
+                    tag_map.insert(slug, (t.to_string(), i, vec![i]));
+                }
+            }
         }
     }
     let tags: Vec<TagCtx> = tag_map
         .into_iter()
-        .map(|(slug, (name, mut idx))| {
-            sort_pages(&mut idx, pages, titles);
-            TagCtx {
-                url: format!("{base}tags/{slug}/"),
-                name,
-                slug,
-                pages: idx.iter().map(|&i| page_refs[i].clone()).collect(),
-            }
+        .map(|(slug, (name, _, idx))| TagCtx {
+            url: format!("{base}tags/{slug}/"),
+            name,
+            slug,
+            pages: idx.iter().map(|&i| page_refs[i].clone()).collect(),
         })
         .collect();
 
@@ -963,11 +1012,21 @@ fn name_redirects<'a>(
             }
         }
     }
-    let mut taken: HashMap<String, (Option<usize>, Taker)> = HashMap::with_capacity(pages.len());
+    // Only the URLs that names would take are looked up: keep only those.
+    let wanted: HashSet<String> = pages
+        .iter()
+        .flat_map(|p| p.names.iter().map(move |n| name_url(p, n)))
+        .filter(|u| !u.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return (vec![Vec::new(); pages.len()], Vec::new());
+    }
+    let mut taken: HashMap<String, (Option<usize>, Taker)> = HashMap::new();
     let mut take = |url: &str, page: Option<usize>, by: Taker<'a>| {
-        taken
-            .entry(url.trim_matches('/').to_string())
-            .or_insert((page, by));
+        let url = url.trim_matches('/');
+        if wanted.contains(url) && !taken.contains_key(url) {
+            taken.insert(url.to_string(), (page, by));
+        }
     };
     for p in pages {
         take(&p.url, None, Taker::Page(p));
@@ -996,28 +1055,8 @@ fn name_redirects<'a>(
     let mut redirects = vec![Vec::new(); pages.len()];
     let mut warnings = Vec::new();
     for (i, p) in pages.iter().enumerate() {
-        // A sibling of the page: in its folder, or beside its folder for a section's index page.
-        let folder = match (p.is_section, p.section.rsplit_once('/')) {
-            (false, _) => p.section.as_str(),
-            (true, Some((parent, _))) => parent,
-            (true, None) => "",
-        };
         for (n, name) in p.names.iter().enumerate() {
-            // A name redirects beside the page; a path (`Folder/Old name`) from the top.
-            let url = if name.contains('/') {
-                let parts: Vec<String> = name
-                    .split('/')
-                    .map(slugify)
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                parts.join("/")
-            } else {
-                match (folder, slugify(name)) {
-                    (_, s) if s.is_empty() => s,
-                    ("", s) => s,
-                    (f, s) => format!("{f}/{s}"),
-                }
-            };
+            let url = name_url(p, name);
             if url.is_empty() {
                 continue;
             }
@@ -1050,6 +1089,30 @@ fn name_redirects<'a>(
         }
     }
     (redirects, warnings)
+}
+
+/// The URL path a page's name redirects from (empty when the name has no slug): beside the page (in
+/// its folder, or beside its folder for a section's index page) for a name, from the top for a path
+/// (`Folder/Old name`).
+fn name_url(p: &Page, name: &str) -> String {
+    if name.contains('/') {
+        let parts: Vec<String> = name
+            .split('/')
+            .map(slugify)
+            .filter(|s| !s.is_empty())
+            .collect();
+        return parts.join("/");
+    }
+    let folder = match (p.is_section, p.section.rsplit_once('/')) {
+        (false, _) => p.section.as_str(),
+        (true, Some((parent, _))) => parent,
+        (true, None) => "",
+    };
+    match (folder, slugify(name)) {
+        (_, s) if s.is_empty() => s,
+        ("", s) => s,
+        (f, s) => format!("{f}/{s}"),
+    }
 }
 
 /// Where `name` is written in a page's front matter (the front matter's start if it is not found).

@@ -317,10 +317,19 @@ impl Session {
         let mut set_changed = false;
         if pending.config || self.config.is_none() {
             match build::load_config(&self.opts.root, self.opts.base_url.as_deref()) {
-                Ok(c) => self.config = Some(c),
+                Ok(c) => {
+                    // Pages read as before are kept (a new title or view changes no page's parse).
+                    if !self
+                        .config
+                        .as_ref()
+                        .is_some_and(|old| old.reads_pages_like(&c))
+                    {
+                        self.cache.clear();
+                    }
+                    self.config = Some(c);
+                }
                 Err(d) => return Outcome::Failed(d),
             }
-            self.cache.clear();
             rescan = true;
             everything = true;
         }
@@ -353,6 +362,9 @@ impl Session {
         // Read what changed under content/.
         let mut edited = Vec::new();
         let mut asset_touched = false;
+        // Pages that came or went, when the walk of content/ would find just that.
+        let mut came: Vec<PathBuf> = Vec::new();
+        let mut went: Vec<PathBuf> = Vec::new();
         for rel in &pending.content {
             let abs = self.content_dir.join(rel);
             if is_markdown(rel) && abs.is_file() {
@@ -362,8 +374,12 @@ impl Session {
                 if known {
                     edited.push(rel.clone());
                 } else {
-                    rescan = true;
                     set_changed = true;
+                    if self.walk_would_find(rel) {
+                        came.push(rel.clone());
+                    } else {
+                        rescan = true;
+                    }
                 }
             } else if abs.is_file() {
                 if self.assets.contains(rel) {
@@ -371,10 +387,25 @@ impl Session {
                 } else {
                     rescan = true;
                 }
+            } else if is_markdown(rel)
+                && self.cache.remove(rel).is_some()
+                && abs.symlink_metadata().is_err()
+            {
+                set_changed = true;
+                went.push(rel.clone());
             } else {
-                // Gone, a folder, or never seen: look at everything again.
+                // A folder, or never seen: look at everything again.
                 set_changed |= self.cache.remove(rel).is_some();
                 rescan = true;
+            }
+        }
+        if !rescan && (!came.is_empty() || !went.is_empty()) {
+            self.order.retain(|rel| !went.contains(rel));
+            for rel in came {
+                // The walk's order: by path, a folder's entries by name.
+                if let Err(at) = self.order.binary_search(&rel) {
+                    self.order.insert(at, rel);
+                }
             }
         }
         let patchable_set =
@@ -389,7 +420,9 @@ impl Session {
             }
         }
 
-        let only_static = !everything && !rescan && edited.is_empty();
+        // Pages came or went and no patch took them: the site is made again below.
+        let set_moved = set_changed && !rescan;
+        let only_static = !everything && !rescan && !set_moved && edited.is_empty();
         if only_static {
             if !pending.statics.is_empty() {
                 if let Err(d) = self.relist_statics() {
@@ -412,7 +445,7 @@ impl Session {
             };
         }
 
-        let tier = if everything || rescan {
+        let tier = if everything || rescan || set_moved {
             Tier::Site
         } else {
             self.plan(&edited)
@@ -420,7 +453,7 @@ impl Session {
         let statics_changed = !pending.statics.is_empty();
         match tier {
             Tier::Pages(_) if !statics_changed => self.rerender_pages(&edited, start),
-            Tier::Site if !statics_changed && !everything && !rescan => {
+            Tier::Site if !statics_changed && !everything && !rescan && !set_moved => {
                 match self.patch(&edited, false, start) {
                     Some(outcome) => outcome,
                     None => self.rebuild_site(config, everything, start),
@@ -428,6 +461,25 @@ impl Session {
             }
             _ => self.rebuild_site(config, everything, start),
         }
+    }
+
+    /// Whether a walk of content/ would list the new Markdown file `rel` beside the pages it has
+    /// (so the page set can take it without walking again): it is no link, its name is not one the
+    /// walk skips, its folder holds a page already, and the last walk found nothing to report.
+    fn walk_would_find(&self, rel: &Path) -> bool {
+        let plain = self
+            .content_dir
+            .join(rel)
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_file());
+        let shown = rel
+            .file_name()
+            .is_some_and(|n| !crate::sitefs::is_skipped(&n.to_string_lossy()));
+        let folder = rel.parent();
+        plain
+            && shown
+            && self.discover_diags.is_empty()
+            && self.order.iter().any(|o| o.parent() == folder)
     }
 
     /// Walk content/ again: pick up new files, forget deleted ones.

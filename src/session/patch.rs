@@ -100,7 +100,8 @@ fn link_keys(p: &Page, r: &Rendered) -> Vec<String> {
 /// pages whose links may now land elsewhere are found without resolving every link of the site.
 #[derive(Debug, Default)]
 pub(super) struct LinkIndex {
-    by_key: HashMap<String, BTreeSet<usize>>,
+    /// Per key, the pages, in order.
+    by_key: HashMap<String, Vec<usize>>,
     /// Per page: its keys, to take them out again.
     keys: Vec<Vec<String>>,
 }
@@ -111,7 +112,7 @@ impl LinkIndex {
         for (i, (p, r)) in pages.iter().zip(rendered).enumerate() {
             let keys = link_keys(p, r);
             for k in &keys {
-                index.by_key.entry(k.clone()).or_default().insert(i);
+                index.by_key.entry(k.clone()).or_default().push(i);
             }
             index.keys.push(keys);
         }
@@ -120,36 +121,43 @@ impl LinkIndex {
 
     fn update(&mut self, i: usize, p: &Page, r: &Rendered) {
         for k in std::mem::take(&mut self.keys[i]) {
-            if let Some(set) = self.by_key.get_mut(&k) {
-                set.remove(&i);
+            if let Some(list) = self.by_key.get_mut(&k) {
+                if let Ok(at) = list.binary_search(&i) {
+                    list.remove(at);
+                }
             }
         }
         let keys = link_keys(p, r);
         for k in &keys {
-            self.by_key.entry(k.clone()).or_default().insert(i);
+            let list = self.by_key.entry(k.clone()).or_default();
+            if let Err(at) = list.binary_search(&i) {
+                list.insert(at, i);
+            }
         }
         self.keys[i] = keys;
     }
 
     /// Page `i` went: later pages move down by one.
     fn remove(&mut self, i: usize) {
-        self.keys.remove(i);
-        for set in self.by_key.values_mut() {
-            if set.iter().next_back().is_some_and(|&last| last >= i) {
-                *set = set
-                    .iter()
-                    .filter(|&&x| x != i)
-                    .map(|&x| shift_down(x, i))
-                    .collect();
+        for k in self.keys.remove(i) {
+            if let Some(list) = self.by_key.get_mut(&k) {
+                if let Ok(at) = list.binary_search(&i) {
+                    list.remove(at);
+                }
+            }
+        }
+        for list in self.by_key.values_mut() {
+            for x in list.iter_mut() {
+                *x = shift_down(*x, i);
             }
         }
     }
 
     /// A page came at `pos`: pages from there move up by one.
     fn insert(&mut self, pos: usize, p: &Page, r: &Rendered) {
-        for set in self.by_key.values_mut() {
-            if set.iter().next_back().is_some_and(|&last| last >= pos) {
-                *set = set.iter().map(|&x| shift_up(x, pos)).collect();
+        for list in self.by_key.values_mut() {
+            for x in list.iter_mut() {
+                *x = shift_up(*x, pos);
             }
         }
         self.keys.insert(pos, Vec::new());
@@ -285,7 +293,8 @@ type Made = (u64, String, Vec<(String, Vec<u8>)>);
 /// What a patch takes out of the site, to put back if it fails.
 struct Saved {
     pages: Vec<(usize, Page, Rendered, String, PageRef)>,
-    lookup: Option<Lookup>,
+    /// Whether the lookup was changed (a failed patch makes it again from the pages put back).
+    lookup: bool,
     fills: Vec<(usize, Vec<Option<crate::markdown::Fill>>)>,
     refs: Vec<(usize, Vec<usize>)>,
     edges: Option<Vec<Edge>>,
@@ -390,6 +399,9 @@ impl Session {
         let mut gone_ids: HashSet<String> = HashSet::new();
         let mut gone_pages: Vec<(usize, Page, Rendered)> = Vec::new();
         let structural = !removed.is_empty() || !added.is_empty();
+        // The lookup follows the pages that come, go and are renamed, unless a name they take is
+        // shared (then it is made whole: see `Lookup::insert`).
+        let mut lookup_ok = true;
         if structural {
             self.site_dirty = true;
             let links = self
@@ -414,6 +426,7 @@ impl Session {
                 }
                 relink_extra = next;
                 let (page, rendered) = remove_page(site, i);
+                lookup_ok = lookup_ok && site.graph.lookup.remove(&site.pages, i, &page);
                 gone_pages.push((i, page, rendered));
                 links.remove(i);
             }
@@ -422,14 +435,9 @@ impl Session {
                 let card = views::page_ref(&config, p, r, &title);
                 relink_extra = relink_extra.into_iter().map(|x| shift_up(x, pos)).collect();
                 insert_page(site, pos, p.clone(), r.clone(), title, card);
+                lookup_ok = lookup_ok && site.graph.lookup.insert(&site.pages, pos);
                 links.insert(pos, p, &site.rendered[pos]);
             }
-            good.index = site
-                .pages
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.rel_path.clone(), i))
-                .collect();
         }
         // Where a page of the site before is now (`None` for a page that went).
         let post = |i: usize| -> Option<usize> {
@@ -444,6 +452,19 @@ impl Session {
             }
             Some(x)
         };
+        if structural {
+            // The index by path moves with the pages.
+            good.index.retain(|_, x| match post(*x) {
+                Some(j) => {
+                    *x = j;
+                    true
+                }
+                None => false,
+            });
+            for &(pos, ..) in &added {
+                good.index.insert(site.pages[pos].rel_path.clone(), pos);
+            }
+        }
         let edits: Vec<(usize, &Page, &Rendered)> = pre_edits
             .iter()
             .filter_map(|&(i, p, r)| post(i).map(|j| (j, p, r)))
@@ -455,7 +476,7 @@ impl Session {
         let mut names_changed = structural;
         let mut saved = Saved {
             pages: Vec::new(),
-            lookup: None,
+            lookup: false,
             fills: Vec::new(),
             refs: Vec::new(),
             edges: None,
@@ -466,7 +487,8 @@ impl Session {
         // Edited pages whose linkers see something else of them.
         let mut seen_changed: BTreeSet<usize> = added.iter().map(|a| a.0).collect();
         for &(i, p, r) in &edits {
-            names_changed |= names_of(&site.pages[i]) != names_of(p);
+            let renamed = names_of(&site.pages[i]) != names_of(p);
+            names_changed |= renamed;
             old_keys.extend(page_keys(&site.pages[i], &site.titles[i]));
             let title = views::title(p, r);
             if seen_by_links(&site.pages[i], &site.rendered[i], &site.titles[i])
@@ -480,6 +502,10 @@ impl Session {
             let old_title = std::mem::replace(&mut site.titles[i], title);
             let old_card = std::mem::replace(&mut site.views.page_refs[i], card);
             old_cards.insert(i, old_card.clone());
+            if renamed {
+                saved.lookup = true;
+                lookup_ok = lookup_ok && site.graph.lookup.update(&site.pages, i, &old_page);
+            }
             saved
                 .pages
                 .push((i, old_page, old_rendered, old_title, old_card));
@@ -495,10 +521,11 @@ impl Session {
         }
 
         let mut diags: Vec<Diagnostic> = Vec::new();
-        if names_changed {
+        if names_changed && !lookup_ok {
             let (lookup, mut d) = Lookup::new(&site.pages);
             diags.append(&mut d);
-            saved.lookup = Some(std::mem::replace(&mut site.graph.lookup, lookup));
+            saved.lookup = true;
+            site.graph.lookup = lookup;
         }
 
         // Pages whose links can see the change: the edited pages, those that link to them when
@@ -901,8 +928,8 @@ fn restore(site: &mut build::Site, saved: Saved) {
         site.titles[i] = t;
         site.views.page_refs[i] = card;
     }
-    if let Some(l) = saved.lookup {
-        site.graph.lookup = l;
+    if saved.lookup {
+        site.graph.lookup = Lookup::new(&site.pages).0;
     }
     for (r, f) in saved.fills {
         site.graph.fills[r] = f;

@@ -33,7 +33,8 @@ pub enum Change {
 /// Everything that changed since the last good build.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
-    /// site.yaml changed: reload it, parse every page again, render everything.
+    /// site.yaml changed: reload it, parse the pages again when what they read of it changed
+    /// ([`crate::config::SiteConfig::reads_pages_like`]), render everything.
     pub config: bool,
     /// A template changed: reload them and render everything.
     pub templates: bool,

@@ -149,3 +149,84 @@ fn pages_that_come_and_go_move_the_embeds_of_a_patched_site() {
     assert_eq!(fills(&s), fresh(root));
     assert_eq!(differences(&s, root), Vec::<String>::new());
 }
+
+/// A new title keeps the parsed pages; new Markdown options and kinds parse them again. Either way
+/// the site is the one a fresh build makes.
+#[test]
+fn a_site_config_edit_reads_pages_again_only_when_they_read_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut s = site(
+        root,
+        &[
+            (
+                "tools/doudian.md",
+                "---\ntitle: Doudian\n---\nSee [the guide](../guide.md).\n",
+            ),
+            ("guide.md", "# Guide\n\nUses [[doudian]], <b>bold</b>.\n"),
+        ],
+    );
+    let config = |s: &mut Session, text: &str| {
+        write(root, "site.yaml", text);
+        let outcome = s.apply(&ChangeSet {
+            config: true,
+            ..ChangeSet::default()
+        });
+        assert!(!matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+        s.refresh_search();
+    };
+    config(
+        &mut s,
+        "title: New title\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+    );
+    assert!(text(&s, "index.html").contains("New title"));
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+    config(
+        &mut s,
+        "title: New title\nmarkdown: { raw_html: escape }\nkinds:\n  tool: { folder: tools, title: Tools }\n",
+    );
+    assert!(text(&s, "guide/index.html").contains("&lt;b&gt;bold&lt;/b&gt;"));
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+    config(&mut s, "title: New title\nkinds: {}\n");
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+}
+
+/// Pages that come and go beside others are taken in without walking content/ again; one in a new
+/// folder, with a walk. Each time the site is the one a fresh build makes.
+#[test]
+fn pages_that_come_and_go_keep_the_order_a_walk_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut s = site(
+        root,
+        &[
+            ("tools/b.md", "---\ntitle: B\n---\nSee [[d]].\n"),
+            ("tools/d.md", "---\ntitle: D\n---\n"),
+            ("guide.md", "# Guide\n"),
+        ],
+    );
+    for (rel, body) in [
+        ("tools/c.md", "---\ntitle: C\n---\nBack to [[b]].\n"),
+        ("tools/a.md", "---\ntitle: A\n---\n"),
+        ("tools/e.md", "---\ntitle: E\n---\n"),
+        ("more/f.md", "---\ntitle: F\n---\nSee [[a]].\n"),
+    ] {
+        write(root, &format!("content/{rel}"), body);
+        edit(&mut s, &[rel]);
+        assert_eq!(
+            differences(&s, root),
+            Vec::<String>::new(),
+            "after adding {rel}"
+        );
+    }
+    assert!(text(&s, "tools/c/index.html").contains("href=\"/tools/b/\""));
+    for rel in ["more/f.md", "tools/a.md", "tools/c.md"] {
+        std::fs::remove_file(root.join("content").join(rel)).unwrap();
+        edit(&mut s, &[rel]);
+        assert_eq!(
+            differences(&s, root),
+            Vec::<String>::new(),
+            "after deleting {rel}"
+        );
+    }
+}
