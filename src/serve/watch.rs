@@ -32,9 +32,10 @@ pub const QUIET: Duration = Duration::from_millis(20);
 /// A batch closes after this long even if events keep coming.
 pub const MAX_BATCH: Duration = Duration::from_millis(1000);
 
-/// When a page vanishes in a batch, events are gathered this much longer: an editor that saves by
-/// renaming the old file away and the new one into place may be about to put it back.
-pub const VANISH_GRACE: Duration = Duration::from_millis(50);
+/// When a page vanishes in a batch, events are gathered up to this much longer (until it is back):
+/// an editor that saves by renaming the old file away and the new one into place may be about to
+/// put it back. Most do so within the [`QUIET`] time; this covers slower ones.
+pub const VANISH_GRACE: Duration = Duration::from_millis(30);
 
 /// The folders of a site that are watched (recursively), besides site.yaml.
 pub const WATCHED_DIRS: [&str; 4] = ["content", "templates", "static", "themes"];
@@ -192,7 +193,7 @@ impl Watcher {
         Some(batch)
     }
 
-    /// Gather events into `batch` for `wait` more.
+    /// Gather events into `batch` for `wait` more, or until no page of the batch is missing.
     pub fn extend(&mut self, batch: &mut Batch, wait: Duration) {
         let deadline = Instant::now() + wait;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -200,15 +201,23 @@ impl Watcher {
                 Ok(ev) => self.take(ev, batch),
                 Err(_) => break,
             }
+            if !Watcher::page_vanished(batch) {
+                break;
+            }
         }
     }
 
-    /// Whether a Markdown file named in the batch is gone now.
+    /// Whether a page named in the batch is gone now while none of its pages is there: a page that
+    /// is there beside one that went is most likely the new name of a rename, and nothing is coming
+    /// back (were it an edit of another page, the one that went is only taken in two steps).
     pub fn page_vanished(batch: &Batch) -> bool {
-        batch
-            .paths
-            .iter()
-            .any(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("md")) && !p.exists())
+        let pages = || {
+            batch
+                .paths
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("md")))
+        };
+        pages().any(|p| !p.exists()) && !pages().any(|p| p.exists())
     }
 
     fn take(&self, ev: notify::Result<notify::Event>, batch: &mut Batch) {
@@ -233,6 +242,26 @@ mod tests {
 
     fn c(p: &str) -> Option<Change> {
         classify(Path::new(p), "default")
+    }
+
+    /// A batch waits for a page that went to come back, unless another page came with it (a
+    /// rename) or it is back already.
+    #[test]
+    fn only_a_page_gone_alone_waits_to_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (gone, here) = (dir.path().join("gone.md"), dir.path().join("here.md"));
+        std::fs::write(&here, "x").unwrap();
+        let batch = |paths: &[&PathBuf]| Batch {
+            paths: paths.iter().map(|p| p.to_path_buf()).collect(),
+            rescan: false,
+            first: None,
+        };
+        assert!(Watcher::page_vanished(&batch(&[&gone])));
+        assert!(!Watcher::page_vanished(&batch(&[&gone, &here])));
+        assert!(!Watcher::page_vanished(&batch(&[&here])));
+        assert!(!Watcher::page_vanished(&batch(&[&dir
+            .path()
+            .join("gone.png")])));
     }
 
     #[test]

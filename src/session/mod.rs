@@ -8,14 +8,18 @@
 //!    before (same front matter, title, summary, headings, links, tags): only they are rendered.
 //! 2. **Patch** ([`patch`]): what other pages see of a page changed, or pages came or went, but not
 //!    site.yaml, the templates, the files beside pages or an embed. The last good site is patched in
-//!    place: the lookup again only if a name changed, the links of the pages that can see the change
-//!    resolved again, edges and backlinks patched, the views made from the pages' cards, and only
-//!    the outputs that can show the change (the candidates) prepared and compared by fingerprint.
+//!    place: the lookup, the link index and the index by path patched for the pages that came, went
+//!    or were renamed, the links of the pages that can see the change resolved again, edges and
+//!    backlinks patched, the views made from the pages' cards, and only the outputs that can show
+//!    the change (the candidates) prepared and compared by fingerprint. A page that comes or goes
+//!    beside others joins the page list where a walk of content/ would put it, without the walk.
 //!    The pages go out first; the indexes, tags and matrices among the candidates follow
 //!    ([`Session::finish_lists`]), then the whole-site files and the search index
 //!    ([`Session::refresh_search`]).
 //! 3. **Site** (everything else): graph and views from the cached pages, every output's context
-//!    fingerprinted, and the outputs whose print moved rendered.
+//!    fingerprinted, and the outputs whose print moved rendered. An edit of site.yaml keeps the
+//!    parsed pages unless what they read of it changed ([`SiteConfig::reads_pages_like`]); an edit
+//!    of templates alone renders the site it has.
 //!
 //! Whatever the way, the served files end as `fieldbook build` would write them: the consistency
 //! test (`tests/it/serve/consistency.rs`) compares them byte for byte after 200 random edits.
@@ -401,7 +405,7 @@ impl Session {
         }
         if !rescan && (!came.is_empty() || !went.is_empty()) {
             self.order.retain(|rel| !went.contains(rel));
-            for rel in came {
+            for rel in came.iter().cloned() {
                 // The walk's order: by path, a folder's entries by name.
                 if let Err(at) = self.order.binary_search(&rel) {
                     self.order.insert(at, rel);
@@ -415,7 +419,15 @@ impl Session {
             self.rescan(&config);
         }
         if patchable_set && self.assets == assets_before {
-            if let Some(outcome) = self.patch(&edited, true, start) {
+            let set = if rescan {
+                patch::PageSet::Walked
+            } else {
+                patch::PageSet::Moved {
+                    came: &came,
+                    went: &went,
+                }
+            };
+            if let Some(outcome) = self.patch(&edited, set, start) {
                 return outcome;
             }
         }
@@ -454,7 +466,7 @@ impl Session {
         match tier {
             Tier::Pages(_) if !statics_changed => self.rerender_pages(&edited, start),
             Tier::Site if !statics_changed && !everything && !rescan && !set_moved => {
-                match self.patch(&edited, false, start) {
+                match self.patch(&edited, patch::PageSet::Same, start) {
                     Some(outcome) => outcome,
                     None => self.rebuild_site(config, everything, start),
                 }

@@ -19,7 +19,7 @@
 //! Nothing is committed until every check has passed: on an error the site is put back as it was.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -287,6 +287,19 @@ fn insert_page(
     site.views.page_refs.insert(pos, card);
 }
 
+/// What a patch knows of the files under content/ that came or went.
+pub(super) enum PageSet<'a> {
+    /// None did.
+    Same,
+    /// Just these (the page list took them without a walk).
+    Moved {
+        came: &'a [PathBuf],
+        went: &'a [PathBuf],
+    },
+    /// content/ was walked again: the page set is compared with the site's whole.
+    Walked,
+}
+
 /// One output rendered: its fingerprint, its path and its files.
 type Made = (u64, String, Vec<(String, Vec<u8>)>);
 
@@ -303,12 +316,12 @@ struct Saved {
 }
 
 impl Session {
-    /// Apply an edit of `edited` (see the module docs); `set_changed` when files under content/ came
-    /// or went. `None` when the edit cannot be patched in (the caller rebuilds the site instead).
+    /// Apply an edit of `edited` (see the module docs), with `set` saying what came or went under
+    /// content/. `None` when the edit cannot be patched in (the caller rebuilds the site instead).
     pub(super) fn patch(
         &mut self,
         edited: &[PathBuf],
-        set_changed: bool,
+        set: PageSet,
         start: Instant,
     ) -> Option<Outcome> {
         let good = self.good.as_mut()?;
@@ -325,14 +338,37 @@ impl Session {
                     _ => None,
                 })
         };
-        // When no file came or went and every edited page stays in the site, the set of pages is
-        // the same: no need to look at the other ten thousand.
-        let same_set = !set_changed
-            && edited
+        // When every edited page stays in the site and the files that came or went are known, the
+        // pages that came and went are found without looking at the other ten thousand.
+        let edits_stay = edited
+            .iter()
+            .all(|rel| built(rel).is_some() && good.index.contains_key(&rel_key(rel)));
+        let known = match set {
+            PageSet::Same => Some((&[][..], &[][..])),
+            PageSet::Moved { came, went } => Some((came, went)),
+            PageSet::Walked => None,
+        };
+        let (removed, added) = if let (true, Some((came, went))) = (edits_stay, known) {
+            let mut removed: Vec<usize> = went
                 .iter()
-                .all(|rel| built(rel).is_some() && good.index.contains_key(&rel_key(rel)));
-        let (removed, added) = if same_set {
-            (Vec::new(), Vec::new())
+                .filter_map(|rel| good.index.get(&rel_key(rel)).copied())
+                .collect();
+            removed.sort_unstable();
+            let mut came: Vec<&PathBuf> = came.iter().collect();
+            came.sort();
+            let mut added: Vec<(usize, &Page, &Rendered)> = Vec::new();
+            for rel in came {
+                if self.cache.get(rel).is_some_and(|c| c.parsed.is_err()) {
+                    return None;
+                }
+                let Some((p, r)) = built(rel) else { continue };
+                // Its place among the pages that stay and those that came before it.
+                let pages = &good.site.pages;
+                let before = pages.partition_point(|q| Path::new(&q.rel_path) < rel.as_path());
+                let gone_before = removed.iter().filter(|&&i| i < before).count();
+                added.push((before - gone_before + added.len(), p, r));
+            }
+            (removed, added)
         } else {
             let mut now: Vec<(&PathBuf, &Page, &Rendered)> = Vec::with_capacity(self.order.len());
             for rel in &self.order {
