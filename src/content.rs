@@ -20,6 +20,9 @@ pub struct Discovered {
     /// Other files (images...), relative to content/, sorted: copied beside the pages.
     pub assets: Vec<PathBuf>,
     pub diags: Vec<Diagnostic>,
+    /// The links under content/, relative to it: through one, a change under one path shows under
+    /// another.
+    pub links: Vec<PathBuf>,
 }
 
 /// Walk content/ and sort what is there into pages and assets, by the rules of [`crate::sitefs`]:
@@ -33,6 +36,7 @@ pub fn discover(content_dir: &Path, shown_prefix: &Path) -> Discovered {
     let root = content_dir.parent().unwrap_or(Path::new("."));
     let walked = crate::sitefs::walk(root, content_dir, &shown_prefix.to_string_lossy());
     found.diags = walked.diags;
+    found.links = walked.links.into_iter().map(PathBuf::from).collect();
     for f in walked.files {
         let rel = PathBuf::from(&f.rel);
         let is_md = rel

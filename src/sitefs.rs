@@ -30,6 +30,8 @@ pub struct Found {
 pub struct Walked {
     pub files: Vec<Found>,
     pub diags: Vec<Diagnostic>,
+    /// The links the walk went through (to a file or a folder), relative to the folder walked.
+    pub links: Vec<String>,
 }
 
 /// Editors' and tools' temporary files: backups (`page.md~`), Emacs' auto-save files (`#page.md#`),
@@ -148,6 +150,10 @@ pub fn walk(root: &Path, dir: &Path, shown: &str) -> Walked {
         };
         // Only links need resolving: what lies under a folder that is inside the site is inside
         // too, unless it is a link itself, which is checked when the walk reaches it.
+        if e.path_is_symlink() {
+            let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
+            out.links.push(rel.to_string_lossy().replace('\\', "/"));
+        }
         if e.path_is_symlink() || e.depth() == 0 {
             if let Err(why) = resolve_inside(&root, e.path()) {
                 out.diags

@@ -193,16 +193,17 @@ impl Watcher {
         Some(batch)
     }
 
-    /// Gather events into `batch` for `wait` more, or until no page of the batch is missing.
+    /// Gather events into `batch` for `wait` more, or, once no page of the batch is missing, until
+    /// [`QUIET`] passes without one (the file put back may still be being written).
     pub fn extend(&mut self, batch: &mut Batch, wait: Duration) {
-        let deadline = Instant::now() + wait;
+        let mut deadline = Instant::now() + wait;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.rx.recv_timeout(left) {
                 Ok(ev) => self.take(ev, batch),
                 Err(_) => break,
             }
             if !Watcher::page_vanished(batch) {
-                break;
+                deadline = deadline.min(Instant::now() + QUIET);
             }
         }
     }

@@ -130,6 +130,8 @@ pub struct Session {
     order: Vec<PathBuf>,
     assets: Vec<PathBuf>,
     discover_diags: Vec<Diagnostic>,
+    /// The links the last walk of content/ went through.
+    content_links: Vec<PathBuf>,
     pending: ChangeSet,
     good: Option<Good>,
     files: Arc<Files>,
@@ -177,6 +179,7 @@ impl Session {
             order: Vec::new(),
             assets: Vec::new(),
             discover_diags: Vec::new(),
+            content_links: Vec::new(),
             pending: ChangeSet::everything(),
             good: None,
             files: Arc::new(Files::new()),
@@ -366,6 +369,15 @@ impl Session {
         // Read what changed under content/.
         let mut edited = Vec::new();
         let mut asset_touched = false;
+        // A page read through a link shows a file of another name, whose events name that file:
+        // on any change under content/, such pages are read again.
+        if !pending.content.is_empty() && !self.content_links.is_empty() {
+            let links = &self.content_links;
+            let before = self.cache.len();
+            self.cache
+                .retain(|rel, _| !links.iter().any(|l| rel.starts_with(l)));
+            rescan |= self.cache.len() != before;
+        }
         // Pages that came or went, when the walk of content/ would find just that.
         let mut came: Vec<PathBuf> = Vec::new();
         let mut went: Vec<PathBuf> = Vec::new();
@@ -391,16 +403,15 @@ impl Session {
                 } else {
                     rescan = true;
                 }
-            } else if is_markdown(rel)
-                && self.cache.remove(rel).is_some()
-                && abs.symlink_metadata().is_err()
-            {
-                set_changed = true;
-                went.push(rel.clone());
             } else {
-                // A folder, or never seen: look at everything again.
-                set_changed |= self.cache.remove(rel).is_some();
-                rescan = true;
+                let known = self.cache.remove(rel).is_some();
+                set_changed |= known;
+                if known && is_markdown(rel) && self.walk_would_lose(rel) {
+                    went.push(rel.clone());
+                } else {
+                    // A folder, a link, or never seen: look at everything again.
+                    rescan = true;
+                }
             }
         }
         if !rescan && (!came.is_empty() || !went.is_empty()) {
@@ -417,6 +428,11 @@ impl Session {
         let assets_before = self.assets.clone();
         if rescan {
             self.rescan(&config);
+        }
+        // What the walk could not read (a dangling link...) fails the build: only a whole one
+        // reports it.
+        if self.discover_diags.iter().any(Diagnostic::is_error) {
+            return self.rebuild_site(config, everything, start);
         }
         if patchable_set && self.assets == assets_before {
             let set = if rescan {
@@ -475,23 +491,52 @@ impl Session {
         }
     }
 
-    /// Whether a walk of content/ would list the new Markdown file `rel` beside the pages it has
-    /// (so the page set can take it without walking again): it is no link, its name is not one the
-    /// walk skips, its folder holds a page already, and the last walk found nothing to report.
+    /// Whether a walk of content/ would list the new Markdown file `rel` beside the pages it has,
+    /// and nothing else new (so the page set can take it without walking again): content/ holds no
+    /// link (through one, a file shows under two paths, or a page depends on another file), the
+    /// last walk found nothing to report, the file is no link, its name is not one the walk skips,
+    /// its folder lists it under this very name (not so on a file system that folds case or
+    /// Unicode forms, when an event spells it otherwise), no page has the same path but for case
+    /// (a case-only rename), and its folder holds a page already.
     fn walk_would_find(&self, rel: &Path) -> bool {
-        let plain = self
-            .content_dir
-            .join(rel)
+        let abs = self.content_dir.join(rel);
+        let plain = abs
             .symlink_metadata()
             .is_ok_and(|m| m.file_type().is_file());
-        let shown = rel
-            .file_name()
-            .is_some_and(|n| !crate::sitefs::is_skipped(&n.to_string_lossy()));
+        let Some(name) = rel.file_name() else {
+            return false;
+        };
+        let shown = !crate::sitefs::is_skipped(&name.to_string_lossy());
+        let listed = || {
+            abs.parent()
+                .and_then(|dir| std::fs::read_dir(dir).ok())
+                .is_some_and(|mut entries| entries.any(|e| e.is_ok_and(|e| e.file_name() == name)))
+        };
+        let lower = rel.to_string_lossy().to_lowercase();
+        let twin = || {
+            self.order.iter().any(|o| {
+                o.as_os_str().len() == rel.as_os_str().len()
+                    && o != rel
+                    && o.to_string_lossy().to_lowercase() == lower
+            })
+        };
         let folder = rel.parent();
-        plain
-            && shown
+        self.content_links.is_empty()
             && self.discover_diags.is_empty()
+            && plain
+            && shown
             && self.order.iter().any(|o| o.parent() == folder)
+            && !twin()
+            && listed()
+    }
+
+    /// Whether a walk of content/ would now miss the known page `rel` and nothing else: the file
+    /// is gone (not left as a dangling link) and content/ holds no link that could have pointed at
+    /// it.
+    fn walk_would_lose(&self, rel: &Path) -> bool {
+        self.content_links.is_empty()
+            && self.discover_diags.is_empty()
+            && self.content_dir.join(rel).symlink_metadata().is_err()
     }
 
     /// Walk content/ again: pick up new files, forget deleted ones.
@@ -512,6 +557,7 @@ impl Session {
         self.order = found.pages;
         self.assets = found.assets;
         self.discover_diags = found.diags;
+        self.content_links = found.links;
     }
 
     /// Decide between re-rendering the edited pages alone and rebuilding the site.

@@ -1060,6 +1060,12 @@ fn candidates(
                     pages.insert(j);
                 }
             }
+            // And of the folders under it that have no index page of their own.
+            for folder in new.section_index.keys().chain(old.section_index.keys()) {
+                if p.section.is_empty() || folder.starts_with(&prefix) {
+                    sections.insert(folder.clone());
+                }
+            }
         }
         // Its folder and every folder above it (their subsections list it), and its kind's index.
         let mut folder = p.section.clone();

@@ -230,3 +230,63 @@ fn pages_that_come_and_go_keep_the_order_a_walk_gives() {
         );
     }
 }
+
+/// Through a link, one file is two pages, or a page depends on a file of another name: pages that
+/// come or go there make the walk of content/ look again, so the site is still a fresh build's.
+#[cfg(unix)]
+#[test]
+fn pages_that_come_and_go_through_links_walk_content_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut s = site(
+        root,
+        &[
+            ("tools/a.md", "---\ntitle: A\n---\n"),
+            ("real/c.md", "---\ntitle: C\n---\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("real", root.join("content/shared")).unwrap();
+    edit(&mut s, &["shared"]);
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+    // A new page in a folder that a link shows elsewhere too.
+    write(root, "content/real/d.md", "---\ntitle: D\n---\n");
+    edit(&mut s, &["real/d.md"]);
+    assert!(s.files().contains_key("shared/d/index.html"));
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+    // The file a linked page points to goes: so does the linked page, and the build fails as a
+    // fresh one does.
+    std::os::unix::fs::symlink("a.md", root.join("content/tools/b.md")).unwrap();
+    edit(&mut s, &["tools/b.md"]);
+    std::fs::remove_file(root.join("content/tools/a.md")).unwrap();
+    let mut changes = ChangeSet::default();
+    changes.content.insert("tools/a.md".into());
+    let outcome = s.apply(&changes);
+    let mut fresh = Session::new(root, false);
+    let fresh_outcome = fresh.apply(&ChangeSet::everything());
+    assert!(
+        matches!(outcome, Outcome::Failed(_)),
+        "{outcome:?}\nfresh: {fresh_outcome:?}"
+    );
+}
+
+/// A new index page titles the breadcrumbs of the folders under it that have none of their own.
+#[test]
+fn a_new_section_page_reaches_the_folders_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut s = site(
+        root,
+        &[
+            ("guide/a.md", "---\ntitle: A\n---\n"),
+            ("guide/deep/b.md", "---\ntitle: B\n---\n"),
+        ],
+    );
+    write(
+        root,
+        "content/guide/_index.md",
+        "---\ntitle: The guide\n---\n",
+    );
+    edit(&mut s, &["guide/_index.md"]);
+    assert!(text(&s, "guide/deep/index.html").contains("The guide"));
+    assert_eq!(differences(&s, root), Vec::<String>::new());
+}

@@ -266,7 +266,7 @@ pub fn build_with_refs(
     // Pages share folders: each folder as written, and each section, is looked at once.
     let mut folders_seen: HashSet<&str> = HashSet::new();
     let mut sections_seen: HashSet<&str> = HashSet::new();
-    for p in pages {
+    for (i, p) in pages.iter().enumerate() {
         // The name as written of each folder on the way to the page, by its slugified path (the
         // first page's spelling wins).
         if folders_seen.insert(folder_as_written(p)) {
@@ -285,15 +285,9 @@ pub fn build_with_refs(
                     .or_insert_with(|| name.to_string());
             }
         }
-    }
-    for &i in &order {
-        let p = &pages[i];
+        // A folder's index page: the last in discovery order, when two claim it.
         if p.is_section {
             section_pages.insert(p.section.clone(), Some(i));
-        } else if let Some(list) = members.get_mut(&p.section) {
-            list.push(i);
-        } else {
-            members.insert(p.section.clone(), vec![i]);
         }
         // Every ancestor folder is a section too.
         if sections_seen.insert(&p.section) {
@@ -306,6 +300,17 @@ pub fn build_with_refs(
                     None => break,
                 }
             }
+        }
+    }
+    for &i in &order {
+        let p = &pages[i];
+        if p.is_section {
+            continue;
+        }
+        if let Some(list) = members.get_mut(&p.section) {
+            list.push(i);
+        } else {
+            members.insert(p.section.clone(), vec![i]);
         }
     }
     let kind_of_folder = |section: &str| -> Option<String> {
