@@ -106,6 +106,15 @@ impl fieldbook::serve::Reporter for Terminal {
     fn problems(&self, diags: &[Diagnostic]) {
         eprint!("{}", render_terminal(diags, self.color));
     }
+    /// mimalloc gives freed memory back to the system only as it allocates again: after a full
+    /// render, an idle `serve` held 500 MB more than it needs. Each thread's heap is collected.
+    fn settled(&self) {
+        // SAFETY: mi_collect takes no pointers; it trims the calling thread's heap and the shared
+        // segments, which mimalloc allows at any time from any thread.
+        rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
+        // SAFETY: as above.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]

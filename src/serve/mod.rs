@@ -64,6 +64,9 @@ pub trait Reporter {
     fn line(&self, text: &str);
     /// Problems found in the site.
     fn problems(&self, diags: &[Diagnostic]);
+    /// The site is up to date and its sources have been quiet for a while: a moment to give memory
+    /// back (the binary asks its allocator to, after a rebuild freed much of it).
+    fn settled(&self) {}
 }
 
 /// Serve the site until the process is stopped. Returns an error only for problems of the setup (no
@@ -159,6 +162,7 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
                     shared.publish(session.files());
                 }
                 shared.settled(true);
+                out.settled();
                 continue;
             }
             Some(Some(batch)) => batch,
