@@ -146,22 +146,30 @@ pub fn serve(opts: &ServeOptions, out: &dyn Reporter) -> Result<(), Diagnostic> 
     }
 
     let mut last_warnings = String::new();
+    // Memory is given back one quiet time after the site settled, once what the last change
+    // replaced has been freed (old sites and indexes go on other threads).
+    let mut give_back = false;
     loop {
         // A page-only edit leaves the search index behind; it is brought up to date once the
         // sources have been quiet for SEARCH_QUIET, so that indexing the whole site never stands
         // between an author's next save and its reload.
-        let next = if session.search_stale() {
+        let next = if session.search_stale() || give_back {
             watcher.next_batch_within(SEARCH_QUIET)
         } else {
             watcher.next_batch().map(Some)
         };
         let mut batch = match next {
             None => break,
-            Some(None) => {
+            Some(None) if session.search_stale() => {
                 if session.refresh_search() {
                     shared.publish(session.files());
                 }
                 shared.settled(true);
+                give_back = true;
+                continue;
+            }
+            Some(None) => {
+                give_back = false;
                 out.settled();
                 continue;
             }
