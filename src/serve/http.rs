@@ -564,7 +564,12 @@ fn handle(req: Request, shared: &Arc<Shared>) {
             "text/javascript; charset=utf-8",
             reload::SCRIPT.as_bytes().to_vec(),
         ),
-        Resolved::Events => events(req, shared),
+        Resolved::Events => {
+            // The stream stays open as long as the page: holding this version of the site for
+            // that long would keep every file of it alive after the next rebuild.
+            drop(files);
+            events(req, shared)
+        }
         Resolved::Status => {
             let body = shared.status_json().into_bytes();
             respond(
@@ -649,6 +654,42 @@ fn events(req: Request, shared: &Arc<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An open page's live-reload stream lasts as long as the page: it must not keep the version
+    /// of the site it was opened on (every file of it) alive once a newer one is published.
+    #[test]
+    fn the_event_stream_holds_no_version_of_the_site() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let shared = Arc::new(Shared::new(
+            std::env::temp_dir(),
+            IpAddr::from([127, 0, 0, 1]),
+            port,
+        ));
+        let first = Arc::new(Files::new());
+        shared.publish(first.clone());
+        spawn(listener, shared.clone());
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "GET /__fieldbook/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = [0u8; 64];
+        let n = stream.read(&mut head).unwrap();
+        assert!(
+            head[..n].starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&head[..n])
+        );
+        shared.publish(Arc::new(Files::new()));
+        // Only this test holds the first version now.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Arc::strong_count(&first) > 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(Arc::strong_count(&first), 1);
+    }
 
     fn parse(head: &[u8]) -> Result<RequestHead, HeadError> {
         parse_request_head(head).map(|h| h.expect("a whole head"))
