@@ -487,19 +487,13 @@ fn hash_json(v: &serde_json::Value, h: &mut impl std::hash::Hasher) {
 /// Every template output of the site, in a stable order.
 pub fn outputs(site: &Site) -> Vec<Output> {
     let views = &site.views;
-    let with_page: HashSet<&str> = site
-        .pages
-        .iter()
-        .filter(|p| p.is_section)
-        .map(|p| p.section.as_str())
-        .collect();
     let mut out: Vec<Output> = (0..site.pages.len()).map(Output::Page).collect();
     out.extend(
         views
             .sections
             .iter()
             .enumerate()
-            .filter(|(_, (folder, _))| !with_page.contains(folder.as_str()))
+            .filter(|(_, (folder, _))| !views.has_index_page(folder))
             .map(|(i, _)| Output::Section(i)),
     );
     if !views.tags.is_empty() {

@@ -44,14 +44,8 @@ fn sitemap(site: &Site) -> String {
             (r.url.clone(), lastmod)
         })
         .collect();
-    let with_page: HashSet<&str> = site
-        .pages
-        .iter()
-        .filter(|p| p.is_section)
-        .map(|p| p.section.as_str())
-        .collect();
     for (folder, s) in &site.views.sections {
-        if !with_page.contains(folder.as_str()) {
+        if !site.views.has_index_page(folder) {
             urls.push((s.url.clone(), None));
         }
     }

@@ -492,9 +492,9 @@ impl Session {
     }
 
     /// Whether a walk of content/ would list the new Markdown file `rel` beside the pages it has,
-    /// and nothing else new (so the page set can take it without walking again): content/ holds no
-    /// link (through one, a file shows under two paths, or a page depends on another file), the
-    /// last walk found nothing to report, the file is no link, its name is not one the walk skips,
+    /// and nothing else new (so the page set can take it without walking again): the last walk was
+    /// plain ([`Session::walk_is_plain`]; through a link, a file shows under two paths, or a page
+    /// depends on another file), the file is no link, its name is not one the walk skips,
     /// its folder lists it under this very name (not so on a file system that folds case or
     /// Unicode forms, when an event spells it otherwise), no page has the same path but for case
     /// (a case-only rename), and its folder holds a page already.
@@ -521,8 +521,7 @@ impl Session {
             })
         };
         let folder = rel.parent();
-        self.content_links.is_empty()
-            && self.discover_diags.is_empty()
+        self.walk_is_plain()
             && plain
             && shown
             && self.order.iter().any(|o| o.parent() == folder)
@@ -530,13 +529,16 @@ impl Session {
             && listed()
     }
 
-    /// Whether a walk of content/ would now miss the known page `rel` and nothing else: the file
-    /// is gone (not left as a dangling link) and content/ holds no link that could have pointed at
-    /// it.
+    /// Whether a walk of content/ would now miss the known page `rel` and nothing else: the last
+    /// walk was plain and the file is gone (not left as a dangling link).
     fn walk_would_lose(&self, rel: &Path) -> bool {
-        self.content_links.is_empty()
-            && self.discover_diags.is_empty()
-            && self.content_dir.join(rel).symlink_metadata().is_err()
+        self.walk_is_plain() && self.content_dir.join(rel).symlink_metadata().is_err()
+    }
+
+    /// Whether the last walk of content/ went through no link and found nothing to report: then
+    /// a page that comes or goes changes the page list by itself alone.
+    fn walk_is_plain(&self) -> bool {
+        self.content_links.is_empty() && self.discover_diags.is_empty()
     }
 
     /// Walk content/ again: pick up new files, forget deleted ones.

@@ -119,14 +119,20 @@ impl LinkIndex {
         index
     }
 
-    fn update(&mut self, i: usize, p: &Page, r: &Rendered) {
-        for k in std::mem::take(&mut self.keys[i]) {
-            if let Some(list) = self.by_key.get_mut(&k) {
+    /// Take page `i` out of the lists of `keys`.
+    fn unlist(&mut self, i: usize, keys: &[String]) {
+        for k in keys {
+            if let Some(list) = self.by_key.get_mut(k) {
                 if let Ok(at) = list.binary_search(&i) {
                     list.remove(at);
                 }
             }
         }
+    }
+
+    fn update(&mut self, i: usize, p: &Page, r: &Rendered) {
+        let old = std::mem::take(&mut self.keys[i]);
+        self.unlist(i, &old);
         let keys = link_keys(p, r);
         for k in &keys {
             let list = self.by_key.entry(k.clone()).or_default();
@@ -139,13 +145,8 @@ impl LinkIndex {
 
     /// Page `i` went: later pages move down by one.
     fn remove(&mut self, i: usize) {
-        for k in self.keys.remove(i) {
-            if let Some(list) = self.by_key.get_mut(&k) {
-                if let Ok(at) = list.binary_search(&i) {
-                    list.remove(at);
-                }
-            }
-        }
+        let old = self.keys.remove(i);
+        self.unlist(i, &old);
         for list in self.by_key.values_mut() {
             for x in list.iter_mut() {
                 *x = shift_down(*x, i);

@@ -67,6 +67,14 @@ pub struct Views {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Views {
+    /// Whether `folder` has an index page of its own (`_index.md`): then that page is the
+    /// folder's section, and no separate section output is made.
+    pub fn has_index_page(&self, folder: &str) -> bool {
+        matches!(self.section_index.get(folder), Some(Some(_)))
+    }
+}
+
 /// A page's tags: its front-matter tags, then the inline `#tags` of its body, one per slug (the first
 /// spelling wins) and none without a slug.
 pub fn page_tags(page: &Page, rendered: &Rendered) -> Vec<String> {
