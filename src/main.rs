@@ -133,9 +133,11 @@ fn main() -> ExitCode {
             drafts,
             timings,
         } => {
-            if timings {
-                fieldbook::timings::enable();
-            }
+            let mut watch = if timings {
+                fieldbook::timings::Stopwatch::on()
+            } else {
+                fieldbook::timings::Stopwatch::off()
+            };
             let opts = BuildOptions {
                 root: cli.root.clone(),
                 output,
@@ -143,7 +145,7 @@ fn main() -> ExitCode {
                 drafts,
             };
             let spinner = (!cli.quiet && std::io::stderr().is_terminal()).then(Spinner::start);
-            let result = fieldbook::build(&opts);
+            let result = fieldbook::build::build_timed(&opts, &mut watch);
             if let Some(s) = spinner {
                 s.stop();
             }
@@ -167,7 +169,7 @@ fn main() -> ExitCode {
                 Err(diags) => fail(&diags, color),
             };
             if timings {
-                print_timings();
+                print_timings(&watch);
             }
             code
         }
@@ -322,10 +324,10 @@ impl Spinner {
 }
 
 /// The `--timings` table, on stderr.
-fn print_timings() {
+fn print_timings(watch: &fieldbook::timings::Stopwatch) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{:<36} {:>10} {:>14}", "stage", "ms", "peak RSS MiB");
-    for (stage, took, peak) in fieldbook::timings::stages() {
+    for (stage, took, peak) in watch.stages() {
         let peak = peak.map_or("-".to_string(), |b| format!("{}", b / (1024 * 1024)));
         let _ = writeln!(
             err,
@@ -333,7 +335,7 @@ fn print_timings() {
             took.as_secs_f64() * 1000.0
         );
     }
-    for (what, n) in fieldbook::timings::counts() {
+    for (what, n) in watch.counts() {
         let _ = writeln!(err, "{what}: {n}");
     }
 }

@@ -114,7 +114,6 @@ pub struct Templates {
 impl Templates {
     /// Load the theme's templates, then the site's `templates/` over them.
     pub fn load(root: &Path, theme: &str) -> Result<Templates, Vec<Diagnostic>> {
-        crate::timings::count("templates parsed");
         let mut files: Vec<(String, String, String)> = Vec::new(); // (name, shown path, text)
         let mut diags = Vec::new();
         let theme_shown = if root.join("themes").join(theme).is_dir() {

@@ -28,7 +28,7 @@ use crate::markdown::{self, MarkdownOptions, Markup, Rendered};
 use crate::output::{self, page_file};
 use crate::render::{self, Context, Templates};
 use crate::search;
-use crate::timings;
+use crate::timings::Stopwatch;
 use crate::views::{self, Views};
 
 mod site_files;
@@ -109,6 +109,11 @@ pub fn load_config(root: &Path, base_url: Option<&str>) -> Result<SiteConfig, Ve
 
 /// Load, parse, render Markdown and resolve links. Errors from every page are returned together.
 pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
+    load_timed(opts, &mut Stopwatch::off())
+}
+
+/// [`load`], marking its stages on `watch`.
+pub fn load_timed(opts: &BuildOptions, watch: &mut Stopwatch) -> Result<Site, Vec<Diagnostic>> {
     let root = &opts.root;
     let config = load_config(root, opts.base_url.as_deref())?;
     let content_dir = root.join("content");
@@ -121,7 +126,7 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         .par_iter()
         .map(|rel| read_page(&config, &content_dir, rel))
         .collect();
-    timings::mark("read and parse pages");
+    watch.mark("read and parse pages");
     let mut pages = Vec::with_capacity(parsed.len());
     for p in parsed {
         match p {
@@ -135,8 +140,11 @@ pub fn load(opts: &BuildOptions) -> Result<Site, Vec<Diagnostic>> {
         }
     }
     let rendered: Vec<Rendered> = pages.par_iter().map(|p| render_page(&config, p)).collect();
-    timings::mark("markdown");
-    assemble(root, config, pages, rendered, found.assets, diags)
+    watch.mark("markdown");
+    if markdown::syntax_set_loaded() {
+        watch.count("syntax set loaded");
+    }
+    assemble(root, config, pages, rendered, found.assets, diags, watch)
 }
 
 /// Files a browser runs script from when they are opened on the site's own origin: HTML in any
@@ -215,12 +223,13 @@ pub fn assemble(
     mut rendered: Vec<Rendered>,
     mut assets: Vec<PathBuf>,
     mut diags: Vec<Diagnostic>,
+    watch: &mut Stopwatch,
 ) -> Result<Site, Vec<Diagnostic>> {
     if config.markdown.raw_html == crate::config::RawHtml::Escape {
         diags.extend(refuse_scriptable(&mut assets));
     }
     fill_last_updated(root, &mut pages);
-    timings::mark("git dates");
+    watch.mark("git dates");
     let base_path = config.base_path();
     let titles = views::titles(&pages, &rendered);
     let files = graph::Files::new(Some(root), &assets);
@@ -233,7 +242,7 @@ pub fn assemble(
         files,
     );
     diags.append(&mut graph_diags);
-    timings::mark("link graph");
+    watch.mark("link graph");
     for (p, r) in pages.iter().zip(&rendered) {
         diags.extend(check_outside(p, r));
         diags.extend(check_markup(p, r));
@@ -250,7 +259,7 @@ pub fn assemble(
     graph::expand_embeds(&mut rendered, &graph, &titles);
     let views = views::build(&config, &pages, &rendered, &titles, &graph);
     warnings.extend(views.warnings.iter().cloned());
-    timings::mark("views");
+    watch.mark("views");
     Ok(Site {
         root: root.to_path_buf(),
         config,
@@ -335,25 +344,34 @@ pub fn asset_output_path(rel: &Path) -> String {
 
 /// Build the site into its output folder (atomically).
 pub fn build(opts: &BuildOptions) -> Result<BuildReport, Vec<Diagnostic>> {
+    build_timed(opts, &mut Stopwatch::off())
+}
+
+/// [`build`], marking its stages on `watch` (`fieldbook build --timings`).
+pub fn build_timed(
+    opts: &BuildOptions,
+    watch: &mut Stopwatch,
+) -> Result<BuildReport, Vec<Diagnostic>> {
     let start = Instant::now();
-    let mut site = load(opts)?;
+    let mut site = load_timed(opts, watch)?;
+    watch.count("templates parsed");
     let templates = Templates::load(&site.root, &site.config.theme)?;
-    timings::mark("templates");
+    watch.mark("templates");
     let mut collisions = crate::claims::check(&site, &templates);
     if !collisions.is_empty() {
         diagnostics::sort(&mut collisions);
         return Err(collisions);
     }
-    timings::mark("output paths claimed");
+    watch.mark("output paths claimed");
     let out = opts
         .output
         .clone()
         .unwrap_or_else(|| site.root.join("public"));
     let staging = output::prepare(&site.root, &out).map_err(|d| vec![d])?;
-    timings::mark("staging folder");
+    watch.mark("staging folder");
     let pages = site.pages.len();
     let warnings = std::mem::take(&mut site.warnings);
-    let files = match write_site(site, &templates, &staging) {
+    let files = match write_site(site, &templates, &staging, watch) {
         Ok(n) => n,
         Err(d) => {
             staging.abandon();
@@ -361,7 +379,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Vec<Diagnostic>> {
         }
     };
     let output = staging.commit().map_err(|d| vec![d])?;
-    timings::mark("swap in, delete old output");
+    watch.mark("swap in, delete old output");
     Ok(BuildReport {
         pages,
         files,
@@ -791,6 +809,7 @@ pub fn write_site(
     mut site: Site,
     templates: &Templates,
     sink: &dyn Sink,
+    watch: &mut Stopwatch,
 ) -> Result<usize, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut files = 0;
@@ -840,7 +859,7 @@ pub fn write_site(
             Err(d) => diags.push(d),
         }
     }
-    timings::mark("render and write pages");
+    watch.mark("render and write pages");
 
     // The whole-site files last, when the pages' HTML is gone.
     let index = search::take_files(
@@ -851,9 +870,9 @@ pub fn write_site(
         &site.graph.fills,
     );
     put_all(index, &mut files, &mut diags);
-    timings::mark("search index");
+    watch.mark("search index");
     put_all(site_files(&site), &mut files, &mut diags);
-    timings::mark("sitemap, graph.json, nav.json");
+    watch.mark("sitemap, graph.json, nav.json");
     match static_files(&site) {
         Ok(list) => {
             for (path, from) in list {
@@ -876,7 +895,7 @@ pub fn write_site(
             Err(d) => diags.push(d),
         }
     }
-    timings::mark("static files, assets");
+    watch.mark("static files, assets");
     if diags.is_empty() {
         Ok(files)
     } else {

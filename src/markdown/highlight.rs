@@ -10,12 +10,16 @@ use syntect::util::LinesWithEndings;
 use super::{escape_attr, escape_html};
 
 /// The syntax set, loaded once per process and only when a page has fenced code.
+static SET: OnceLock<SyntaxSet> = OnceLock::new();
+
+/// The syntax set, loading it on first use.
 pub fn syntax_set() -> &'static SyntaxSet {
-    static SET: OnceLock<SyntaxSet> = OnceLock::new();
-    SET.get_or_init(|| {
-        crate::timings::count("syntax set loaded");
-        SyntaxSet::load_defaults_newlines()
-    })
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+/// Whether the syntax set has been loaded by this process (`--timings` reports it).
+pub fn syntax_set_loaded() -> bool {
+    SET.get().is_some()
 }
 
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };

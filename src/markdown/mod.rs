@@ -28,7 +28,7 @@ mod math;
 mod obsidian;
 mod sanitize;
 use highlight::highlight;
-pub use highlight::{highlight_css, syntax_set};
+pub use highlight::{highlight_css, syntax_set, syntax_set_loaded};
 
 /// What the Markdown stage needs to know beyond the text.
 #[derive(Debug, Clone, Copy)]

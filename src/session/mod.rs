@@ -775,6 +775,7 @@ impl Session {
             rendered,
             self.assets.clone(),
             diags,
+            &mut crate::timings::Stopwatch::off(),
         ) {
             Ok(s) => s,
             Err(d) => return Outcome::Failed(d),
